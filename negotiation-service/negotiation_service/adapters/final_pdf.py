@@ -1,0 +1,161 @@
+"""Render the final document as a PDF with fpdf2 and an embedded Noto Sans CJK SC subset.
+
+Every font is embedded. A character that neither the CJK font nor a fallback can draw makes the
+rendering fail loudly (casebook C10): nothing is dropped silently. Same inputs, same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from negotiation_service.domain.final_document import (
+    CATEGORY_LABELS, CHANGE_LABELS, POLICY_LABELS, SLOT_LABELS, STATUS_LABELS, TIER_LABELS, VERDICT_LABELS,
+    FinalDocument, money, shanghai_text, signed,
+)
+from negotiation_service.domain.requests import AdjustmentRequest
+
+CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+CJK_COLLECTION_INDEX = 2  # Noto Sans CJK SC (Simplified Chinese) inside the collection
+FALLBACK_FONTS = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),)
+
+
+class MissingGlyphError(ValueError):
+    def __init__(self, characters: list[str]) -> None:
+        listed = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in characters)
+        super().__init__(f"no embedded font can draw: {listed}")
+        self.characters = characters
+
+
+class FontUnavailableError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    content: bytes
+    sha256: str
+
+
+def render_final_pdf(document: FinalDocument, font_path: Path = CJK_FONT) -> RenderedPdf:
+    pdf = _new_pdf(font_path)
+    _ensure_glyphs(pdf, _all_text(document))
+    pdf.add_page()
+    _title(pdf, document)
+    for region in document.regions():
+        _region(pdf, document, region)
+    content = bytes(pdf.output())
+    return RenderedPdf(content, hashlib.sha256(content).hexdigest())
+
+
+def _new_pdf(font_path: Path) -> FPDF:
+    if not font_path.exists():
+        raise FontUnavailableError(f"CJK font missing at {font_path}: install the fonts-noto-cjk package")
+    pdf = FPDF(orientation="L", unit="mm", format="A4")
+    pdf.set_creation_date(False)  # reproducible bytes
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.add_font("cjk", fname=str(font_path), collection_font_number=CJK_COLLECTION_INDEX)
+    fallbacks = []
+    for index, path in enumerate(FALLBACK_FONTS):
+        if path.exists():
+            pdf.add_font(f"fallback{index}", fname=str(path))
+            fallbacks.append(f"fallback{index}")
+    if fallbacks:
+        pdf.set_fallback_fonts(fallbacks, exact_match=False)
+    pdf.set_font("cjk", size=10)
+    return pdf
+
+
+def _ensure_glyphs(pdf: FPDF, text: str) -> None:
+    drawable: set[int] = set()
+    for font in pdf.fonts.values():
+        drawable.update(font.cmap)
+    missing = sorted({c for c in text if not c.isspace() and ord(c) not in drawable})
+    if missing:
+        raise MissingGlyphError(missing)
+
+
+def _title(pdf: FPDF, document: FinalDocument) -> None:
+    package, window = document.package, document.window
+    pdf.set_font("cjk", size=16)
+    pdf.multi_cell(0, 9, f"目标包最终版本：{package.name}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=10)
+    lines = [
+        f"目标包：{package.package_id}  版本：{package.version}  指标：{package.metric}",
+        f"考核期：{package.period_start.isoformat()} 至 {package.period_end.isoformat()}",
+        f"协商窗口：{shanghai_text(window.opened_at)} 至 {shanghai_text(window.closes_at)}（北京时间）",
+        f"调整政策：{POLICY_LABELS[document.final.policy]}",
+        f"总部总目标：原 {money(package.total)}  最终 {money(document.final.total)}",
+        f"生成时间：{shanghai_text(document.generated_at)}（北京时间）",
+    ]
+    for text in lines:
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
+
+_CITY_HEADER = ("城市", "代码", "等级", "基数", "原目标", "调整", "最终目标", "费用预算", "说明")
+_CITY_WIDTHS = (34, 22, 20, 32, 32, 28, 32, 30, 43)
+
+
+def _region(pdf: FPDF, document: FinalDocument, region: str) -> None:
+    pdf.set_font("cjk", size=13)
+    pdf.multi_cell(0, 8, f"区域：{region}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=9)
+    with pdf.table(col_widths=_CITY_WIDTHS, text_align="RIGHT", headings_style=FontFace(emphasis=None),
+                   line_height=6, first_row_as_headings=True) as table:
+        table.row(_CITY_HEADER)
+        for line in document.lines_in(region):
+            table.row((
+                line.city_name, line.city_code, TIER_LABELS.get(line.tier, line.tier), money(line.base),
+                money(line.original_target), signed(line.adjustment), money(line.final_target),
+                money(line.expense_budget), CHANGE_LABELS[line.change],
+            ))
+        table.row((
+            "合计", "", "", money(document.region_total(region, "base")),
+            money(document.region_total(region, "original_target")),
+            signed(document.region_total(region, "final_target") - document.region_total(region, "original_target")),
+            money(document.region_total(region, "final_target")),
+            money(document.region_total(region, "expense_budget")), "",
+        ))
+    pdf.ln(2)
+    for request in document.requests_in(region):
+        _request(pdf, request)
+    pdf.ln(3)
+
+
+def _request(pdf: FPDF, request: AdjustmentRequest) -> None:
+    pdf.set_font("cjk", size=9)
+    header = (
+        f"调整申请 {request.request_id}：{request.city_name}  原目标 {money(request.current_target)} → "
+        f"申请 {money(request.claim)}（{CATEGORY_LABELS[request.category.value]}） "
+        f"状态：{STATUS_LABELS[request.status]}  申请人 {request.requester_id}  提交 {shanghai_text(request.filed_at)}"
+    )
+    pdf.multi_cell(0, 5, header, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, f"理由：{request.reason}", new_x="LMARGIN", new_y="NEXT")
+    if request.evidence:
+        pdf.multi_cell(0, 5, "证据：" + "；".join(request.evidence), new_x="LMARGIN", new_y="NEXT")
+    for decision in (request.director, request.finance):
+        if decision is None:
+            continue
+        text = (
+            f"{SLOT_LABELS[decision.slot]} {decision.actor_id} {VERDICT_LABELS[decision.verdict]} "
+            f"于 {shanghai_text(decision.at)}" + (f"：{decision.comment}" if decision.comment else "")
+        )
+        pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
+
+
+def _all_text(document: FinalDocument) -> str:
+    parts = [document.package.name, document.package.package_id, document.package.metric]
+    for line in document.final.lines:
+        parts += [line.city_name, line.city_code, line.region, TIER_LABELS.get(line.tier, line.tier)]
+    for request in document.requests:
+        parts += [request.request_id, request.reason, request.requester_id, *request.evidence]
+        for decision in (request.director, request.finance):
+            if decision is not None:
+                parts += [decision.actor_id, decision.comment]
+    return "".join(parts)

@@ -1,0 +1,73 @@
+"""What the archived final PDF says: package, period, per region and city the base, tier, the
+adjustments with their reasons, final target and expense budget, and the approvals with times."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from negotiation_service.domain.closing import FinalCityLine, FinalVersion, LineChange, OffsetPolicy
+from negotiation_service.domain.package import PackageSnapshot
+from negotiation_service.domain.requests import AdjustmentRequest, RequestStatus, Slot, Verdict
+from negotiation_service.domain.window import Window
+from shared.timeutil import to_shanghai
+
+TIER_LABELS = {"high_potential": "高潜力", "stable": "稳定", "declining": "下滑", "new": "新城市"}
+CATEGORY_LABELS = {
+    "new_store": "新开门店", "major_event": "重大活动", "policy_change": "政策变化",
+    "competitor": "竞争对手", "weather": "天气", "other": "其他",
+}
+STATUS_LABELS = {
+    RequestStatus.APPROVED: "已批准", RequestStatus.REJECTED: "已驳回", RequestStatus.EXPIRED: "已过期",
+    RequestStatus.PENDING: "待审批", RequestStatus.PENDING_FINANCE: "待财务审批",
+    RequestStatus.PENDING_DIRECTOR: "待区域总监审批",
+}
+SLOT_LABELS = {Slot.DIRECTOR: "区域总监", Slot.FINANCE: "财务"}
+VERDICT_LABELS = {Verdict.APPROVE: "批准", Verdict.REJECT: "驳回"}
+CHANGE_LABELS = {LineChange.UNCHANGED: "", LineChange.REQUESTED: "申请调整", LineChange.OFFSET: "区域内抵销"}
+POLICY_LABELS = {OffsetPolicy.KEEP_TOTAL: "保持总部总目标不变（区域内按权重抵销）",
+                 OffsetPolicy.MOVE_TOTAL: "总目标随调整变动"}
+
+
+@dataclass(frozen=True)
+class FinalDocument:
+    package: PackageSnapshot
+    window: Window
+    final: FinalVersion
+    requests: tuple[AdjustmentRequest, ...]
+    generated_at: datetime
+
+    @classmethod
+    def build(cls, package: PackageSnapshot, window: Window, final: FinalVersion,
+              requests: Sequence[AdjustmentRequest], generated_at: datetime) -> "FinalDocument":
+        ordered = tuple(sorted(requests, key=lambda r: (r.region, r.city_code, r.filed_at, r.request_id)))
+        return cls(package, window, final, ordered, generated_at)
+
+    def regions(self) -> list[str]:
+        return sorted({line.region for line in self.final.lines})
+
+    def lines_in(self, region: str) -> list[FinalCityLine]:
+        return sorted((line for line in self.final.lines if line.region == region), key=lambda l: l.city_code)
+
+    def region_total(self, region: str, attribute: str) -> Decimal:
+        return sum((getattr(line, attribute) for line in self.lines_in(region)), Decimal(0))
+
+    def requests_in(self, region: str) -> list[AdjustmentRequest]:
+        return [request for request in self.requests if request.region == region]
+
+
+def money(value: Decimal) -> str:
+    """1234567 → '1,234,567'; keeps cents when present."""
+    return f"{value:,}"
+
+
+def signed(value: Decimal) -> str:
+    if value == 0:
+        return "0"
+    return ("+" if value > 0 else "") + money(value)
+
+
+def shanghai_text(value: datetime | None) -> str:
+    return "" if value is None else to_shanghai(value).strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,3 @@
+from shared.bus.base import Bus, BusConsumer
+
+__all__ = ["Bus", "BusConsumer"]

@@ -1,0 +1,147 @@
+"""The Kafka bus (kafka-python): topics created by the project, acks=all, manual commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+from shared.bus.base import Bus, BusConsumer, highest_offsets
+from shared.envelope import Message
+
+log = logging.getLogger("quotaflow.bus.kafka")
+
+
+class KafkaBus(Bus):
+    kind = "kafka"
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        topic_prefix: str = "",
+        partitions: int = 3,
+        client_id: str = "quotaflow",
+        send_timeout_seconds: float = 30.0,
+    ) -> None:
+        super().__init__(topic_prefix)
+        self._bootstrap = bootstrap_servers
+        self._partitions = partitions
+        self._client_id = client_id
+        self._send_timeout = send_timeout_seconds
+        self._producer: KafkaProducer | None = None
+
+    def _admin(self) -> KafkaAdminClient:
+        return KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin")
+
+    def ensure_topics(self, topics: Sequence[str]) -> None:
+        admin = self._admin()
+        try:
+            existing = set(admin.list_topics())
+            wanted = [self.physical(topic) for topic in topics if self.physical(topic) not in existing]
+            if not wanted:
+                return
+            new_topics = [NewTopic(name, num_partitions=self._partitions, replication_factor=1) for name in wanted]
+            try:
+                admin.create_topics(new_topics)
+            except TopicAlreadyExistsError:
+                pass
+        finally:
+            admin.close()
+
+    def _ensure_producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = KafkaProducer(
+                bootstrap_servers=self._bootstrap,
+                client_id=f"{self._client_id}-producer",
+                acks="all",
+                retries=10,
+                retry_backoff_ms=200,
+                max_in_flight_requests_per_connection=1,  # keeps order across retries
+                linger_ms=2,
+                request_timeout_ms=15000,
+                max_block_ms=int(self._send_timeout * 1000),
+            )
+        return self._producer
+
+    def publish(self, messages: Sequence[Message]) -> None:
+        if not messages:
+            return
+        producer = self._ensure_producer()
+        futures = [
+            producer.send(
+                self.physical(message.topic),
+                key=message.key,
+                value=message.value,
+                headers=list(message.headers),
+            )
+            for message in messages
+        ]
+        producer.flush(timeout=self._send_timeout)
+        for future in futures:
+            future.get(timeout=self._send_timeout)  # raises the delivery error, if any
+
+    def consumer(self, group: str, topics: Sequence[str]) -> BusConsumer:
+        return _KafkaConsumer(self, group, [self.physical(topic) for topic in topics])
+
+    def ping(self) -> None:
+        admin = self._admin()
+        try:
+            admin.list_topics()
+        finally:
+            admin.close()
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.flush(timeout=self._send_timeout)
+            self._producer.close(timeout=self._send_timeout)
+            self._producer = None
+
+
+class _KafkaConsumer(BusConsumer):
+    def __init__(self, bus: KafkaBus, group: str, topics: list[str]) -> None:
+        self._bus = bus
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bus._bootstrap,
+            group_id=group,
+            client_id=f"{bus._client_id}-{group}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_interval_ms=300000,
+            session_timeout_ms=10000,
+            heartbeat_interval_ms=3000,
+        )
+        self._consumer.subscribe(topics)
+
+    def poll(self, timeout_seconds: float, max_records: int = 500) -> list[Message]:
+        batches = self._consumer.poll(timeout_ms=int(timeout_seconds * 1000), max_records=max_records)
+        messages: list[Message] = []
+        for records in batches.values():
+            for record in records:
+                messages.append(
+                    Message(
+                        topic=self._bus.logical(record.topic),
+                        key=record.key,
+                        value=record.value,
+                        headers=tuple((key, value) for key, value in (record.headers or [])),
+                        partition=record.partition,
+                        offset=record.offset,
+                    )
+                )
+        return messages
+
+    def commit(self, messages: Sequence[Message]) -> None:
+        if not messages:
+            return
+        offsets = {
+            TopicPartition(self._bus.physical(topic), partition): OffsetAndMetadata(offset + 1, "", -1)
+            for (topic, partition), offset in highest_offsets(messages).items()
+        }
+        self._consumer.commit(offsets)
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)

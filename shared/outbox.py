@@ -1,0 +1,158 @@
+"""The transactional outbox and the idempotent-consumer inbox, as tables any service adds to its
+own metadata, and the unit of work that writes state and events in one transaction."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.clock import Clock
+from shared.db import UTCDateTime
+from shared.envelope import Envelope, envelope_json, wrap
+from shared.events.base import Event
+
+
+def add_outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """Adds `outbox` and `inbox` to a service's metadata (its migrations create them)."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(64), nullable=False, unique=True),
+        Column("event_type", String(120), nullable=False),
+        Column("topic", String(200), nullable=False),
+        Column("event_key", String(200), nullable=False),
+        Column("envelope", Text, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("sent_at", UTCDateTime, nullable=True),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text, nullable=True),
+    )
+    Index("ix_outbox_unsent", outbox.c.sent_at, outbox.c.id)
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(120), primary_key=True),
+        Column("event_id", String(64), primary_key=True),
+        Column("event_type", String(120), nullable=False),
+        Column("processed_at", UTCDateTime, nullable=False),
+    )
+    return outbox, inbox
+
+
+class OutboxSignal:
+    """Wakes the relay as soon as a unit of work commits events (it also polls, so nothing waits on it)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+
+    def wait(self, timeout: float) -> None:
+        self._event.wait(timeout)
+        self._event.clear()
+
+
+class UnitOfWork:
+    """One transaction: state changes plus the events they cause, committed together.
+
+        with uow_factory() as uow:
+            uow.session.add(...)
+            uow.publish(SomethingHappened(...))
+            uow.commit()
+
+    Leaving the block without `commit()` rolls everything back, events included.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        outbox: Table,
+        inbox: Table,
+        *,
+        producer: str,
+        clock: Clock,
+        signal: OutboxSignal | None = None,
+        traceparent: str | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._inbox = inbox
+        self._producer = producer
+        self.clock = clock
+        self._signal = signal
+        self._traceparent = traceparent
+        self.session: Session
+        self.published: list[Envelope] = []
+        self._committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.published = []
+        self._committed = False
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if not self._committed:
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def publish(self, event: Event) -> Envelope:
+        envelope = wrap(event, producer=self._producer, now=self.now(), traceparent=self._traceparent)
+        self.session.execute(
+            self._outbox.insert().values(
+                event_id=envelope.id,
+                event_type=envelope.type,
+                topic=event.TOPIC,
+                event_key=event.key(),
+                envelope=envelope_json(envelope),
+                created_at=envelope.time,
+                attempts=0,
+            )
+        )
+        self.published.append(envelope)
+        return envelope
+
+    def claim(self, consumer: str, envelope: Envelope) -> bool:
+        """Record (consumer, event id) in the inbox; False if this consumer already processed it."""
+        already = self.session.execute(
+            select(self._inbox.c.event_id).where(
+                self._inbox.c.consumer == consumer, self._inbox.c.event_id == envelope.id
+            )
+        ).first()
+        if already is not None:
+            return False
+        self.session.execute(
+            self._inbox.insert().values(
+                consumer=consumer, event_id=envelope.id, event_type=envelope.type, processed_at=self.now()
+            )
+        )
+        return True
+
+    def commit(self) -> None:
+        self.session.commit()
+        self._committed = True
+        if self.published and self._signal is not None:
+            self._signal.notify()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+def is_duplicate_inbox_error(error: Exception) -> bool:
+    """A concurrent replica claimed the same event first: the unique key rejected our claim."""
+    return isinstance(error, IntegrityError) and "inbox" in str(error).lower()
