@@ -92,7 +92,8 @@ class EventConsumer:
         started = time.monotonic()
         messages = consumer.poll(self._poll)
         if not messages:
-            self.idle_since = started
+            if consumer.caught_up():
+                self.idle_since = started
             return 0
         self.idle_since = None
         for index, message in enumerate(messages):

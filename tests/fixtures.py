@@ -24,11 +24,32 @@ from shared.settings import PlatformSettings
 
 HostFactory = Callable[..., Host]
 
+_current_test: list[str] = [""]
+_used: dict[str, set[str]] = {"postgres": set(), "kafka": set()}
+
+
+@pytest.fixture(autouse=True)
+def _remember_current_test(request):
+    _current_test[0] = request.node.nodeid
+    yield
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many tests ran on the real components (they fail, never skip, when those are missing)."""
+    terminalreporter.section("real components")
+    terminalreporter.write_line(
+        f"{len(_used['postgres'])} tests ran on the real PostgreSQL ({os.environ.get('QUOTAFLOW_TEST_PG_URL', 'not set')})"
+    )
+    terminalreporter.write_line(
+        f"{len(_used['kafka'])} tests ran on the real Kafka broker ({os.environ.get('QUOTAFLOW_TEST_KAFKA', 'not set')})"
+    )
+
 
 def pg_admin_url() -> str:
     url = os.environ.get("QUOTAFLOW_TEST_PG_URL")
     if not url:
         pytest.fail("QUOTAFLOW_TEST_PG_URL is not set: run the tests with `make test` (it starts PostgreSQL)")
+    _used["postgres"].add(_current_test[0])
     return url
 
 
@@ -36,6 +57,7 @@ def kafka_bootstrap() -> str:
     bootstrap = os.environ.get("QUOTAFLOW_TEST_KAFKA")
     if not bootstrap:
         pytest.fail("QUOTAFLOW_TEST_KAFKA is not set: run the tests with `make test` (it starts Kafka)")
+    _used["kafka"].add(_current_test[0])
     return bootstrap
 
 

@@ -26,6 +26,10 @@ class BusConsumer(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def caught_up(self) -> bool:
+        """True when this consumer has partitions and has read to their end (call after an empty poll)."""
+        return True
+
 
 class Bus(ABC):
     kind: str

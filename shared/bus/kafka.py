@@ -143,5 +143,12 @@ class _KafkaConsumer(BusConsumer):
         }
         self._consumer.commit(offsets)
 
+    def caught_up(self) -> bool:
+        assignment = self._consumer.assignment()
+        if not assignment:
+            return False
+        ends = self._consumer.end_offsets(list(assignment))
+        return all(self._consumer.position(partition) >= ends[partition] for partition in assignment)
+
     def close(self) -> None:
         self._consumer.close(autocommit=False)
