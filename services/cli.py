@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     migration.add_argument("-m", "--message", required=True)
 
     commands.add_parser("asyncapi", help="print docs/asyncapi.yaml generated from the event models")
+    openapi = commands.add_parser("openapi", help="write each service's OpenAPI document and the combined one")
+    openapi.add_argument("--out", type=Path, default=Path("docs/openapi"))
 
     args = parser.parse_args(argv)
     if args.command == "run":
@@ -51,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         return _import(args)
     if args.command == "makemigration":
         return _makemigration(args)
+    if args.command == "openapi":
+        return _openapi(args)
     if args.command == "asyncapi":
         from shared.asyncapi import render
 
@@ -108,4 +112,25 @@ def _makemigration(args) -> int:
         engine = make_engine(f"sqlite:///{scratch}/scratch.db")
         make_revision(definition.migrations, engine, definition.version_table, args.message)
     print(json.dumps({"service": definition.name, "migrations": str(definition.migrations)}))
+    return 0
+
+
+def _openapi(args) -> int:
+    import tempfile
+
+    from shared.hosting import Host
+    from shared.settings import PlatformSettings
+
+    from services.catalog import ALL_SERVICES
+
+    with tempfile.TemporaryDirectory() as scratch:
+        host = Host(load_all(list(ALL_SERVICES)), PlatformSettings(data_dir=Path(scratch), environment="test"))
+        app = host.app()
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name, hosted in host.services.items():
+            document = hosted.runtime.app.openapi()
+            (args.out / f"{name}.json").write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+        (args.out / "quotaflow.json").write_text(json.dumps(app.openapi(), ensure_ascii=False, indent=1) + "\n")
+        host.bus.close()
+    print(f"wrote {args.out}")
     return 0

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import os
 import time
+from datetime import datetime
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from pydantic import AwareDatetime, BaseModel
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
@@ -23,14 +25,14 @@ from shared.auth import Authenticator, load_api_keys
 from shared.bus.base import Bus
 from shared.bus.embedded import EmbeddedBus
 from shared.bus.kafka import KafkaBus
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock, ReplayClock, SystemClock
 from shared.consumer import EventConsumer
 from shared.db import make_engine, session_factory
 from shared.events import DEAD_LETTER_TOPIC, registry
 from shared.migrations import upgrade
 from shared.observability import RequestIdMiddleware
 from shared.outbox import OutboxSignal
-from shared.problems import install_problem_handlers
+from shared.problems import ProblemError, install_problem_handlers
 from shared.relay import OutboxRelay
 from shared.service import ServiceContext, ServiceDefinition, ServiceRuntime
 from shared.settings import PlatformSettings, database_url
@@ -45,6 +47,16 @@ def make_bus(platform: PlatformSettings) -> Bus:
     return KafkaBus(
         platform.kafka_bootstrap, topic_prefix=platform.topic_prefix, partitions=platform.kafka_partitions
     )
+
+
+def _clock_from(platform: PlatformSettings) -> Clock:
+    if platform.replay_clock_start:
+        return ReplayClock(datetime.fromisoformat(platform.replay_clock_start))
+    return SystemClock()
+
+
+class ClockSet(BaseModel):
+    now: AwareDatetime
 
 
 @dataclass
@@ -67,7 +79,7 @@ class Host:
         database_urls: dict[str, str] | None = None,
     ) -> None:
         self.platform = platform or PlatformSettings()
-        self.clock = clock or SystemClock()
+        self.clock = clock or _clock_from(self.platform)
         self.bus = bus or make_bus(self.platform)
         self.authenticator = Authenticator(
             self.platform.jwt_secret.get_secret_value(),
@@ -235,6 +247,21 @@ class Host:
                 },
                 "now_monotonic": time.monotonic(),
             }
+
+        @root.get("/_system/clock", tags=["system"])
+        def get_clock() -> dict[str, str]:
+            return {"now": self.clock.now().isoformat(), "kind": type(self.clock).__name__}
+
+        @root.put("/_system/clock", tags=["system"])
+        def set_clock(body: ClockSet) -> dict[str, str]:
+            """Move a replay clock forward (development and tests only)."""
+            if not isinstance(self.clock, ReplayClock):
+                raise ProblemError(409, "clock_not_replayable", "This host runs on the real clock")
+            try:
+                self.clock.set(body.now)
+            except ValueError as error:
+                raise ProblemError(409, "clock_backwards", str(error)) from error
+            return {"now": self.clock.now().isoformat(), "kind": "ReplayClock"}
 
         for name, hosted in self.services.items():
             root.mount(f"/api/v1/{name}", hosted.runtime.app)

@@ -24,11 +24,14 @@ class PlatformSettings(BaseSettings):
     jwt_issuer: str = "quotaflow"
     api_keys_file: Path | None = None
     log_level: str = "INFO"
+    replay_clock_start: str | None = None  # ISO instant: start a replay clock (demos, e2e) instead of the real one
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> PlatformSettings:
         if self.environment == "production" and self.jwt_secret.get_secret_value() == DEV_SECRET:
             raise ValueError("QUOTAFLOW_JWT_SECRET must be set outside development")
+        if self.environment == "production" and self.replay_clock_start:
+            raise ValueError("a replay clock is for development and tests only")
         if len(self.jwt_secret.get_secret_value()) < 32:
             raise ValueError("QUOTAFLOW_JWT_SECRET must be at least 32 characters")
         return self
