@@ -118,10 +118,9 @@ def _makemigration(args) -> int:
 def _openapi(args) -> int:
     import tempfile
 
+    from services.catalog import ALL_SERVICES
     from shared.hosting import Host
     from shared.settings import PlatformSettings
-
-    from services.catalog import ALL_SERVICES
 
     with tempfile.TemporaryDirectory() as scratch:
         host = Host(load_all(list(ALL_SERVICES)), PlatformSettings(data_dir=Path(scratch), environment="test"))

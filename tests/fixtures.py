@@ -84,7 +84,10 @@ def embedded_host(tmp_path: Path) -> Iterator[HostFactory]:
     hosts: list[Host] = []
 
     def factory(definitions: Sequence[ServiceDefinition], clock: Clock | None = None, **settings) -> Host:
-        host = Host(definitions, platform_for(tmp_path, **settings), clock=clock)
+        platform = platform_for(tmp_path, **settings)
+        # explicit SQLite files: never pick up a *_DATABASE_URL from the environment
+        urls = {d.name: f"sqlite:///{(platform.data_dir / f'{d.name}.db').resolve()}" for d in definitions}
+        host = Host(definitions, platform, clock=clock, database_urls=urls)
         hosts.append(host)
         return host
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-
 from negotiation_service.domain.actors import CITY_MANAGER, FINANCE, REGION_DIRECTOR, actor
 from negotiation_service.domain.package import PackageLine, PackageSnapshot
 from negotiation_service.domain.window import open_window
+
 from shared.timeutil import SHANGHAI
+
+# The API tests share helpers in `negotiation_api_support.py` beside this file (tests run with --import-mode=importlib).
+sys.path.insert(0, str(Path(__file__).parent))
 
 D = Decimal
 OPENED = datetime(2024, 6, 1, 9, 0, tzinfo=SHANGHAI)
@@ -20,7 +25,7 @@ def line(code, name, region, target, weight, tier="stable", base=None, budget="1
     return PackageLine(code, name, region, tier, D(base or target), D(target), D(weight), D(budget))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def package() -> PackageSnapshot:
     lines = (
         line("310100", "上海", "华东", "726804", "72.68", tier="high_potential", base="632003"),
@@ -35,12 +40,12 @@ def package() -> PackageSnapshot:
                            "revenue", total, lines)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def window(package):
     return open_window("win-1", package.package_id, package.version, OPENED, timedelta(hours=72))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def people():
     return {
         "sh_manager": actor("u_wang", CITY_MANAGER, cities=("310100",)),

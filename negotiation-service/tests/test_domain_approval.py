@@ -2,10 +2,10 @@ from datetime import datetime
 from decimal import Decimal as D
 
 import pytest
-
 from negotiation_service.domain.approval import decide
 from negotiation_service.domain.errors import ConflictError, ForbiddenError, RuleViolation
 from negotiation_service.domain.requests import Claim, RequestStatus, Slot, Verdict, file_request
+
 from shared.timeutil import SHANGHAI, UTC
 
 FILED = datetime(2024, 6, 2, 10, 0, tzinfo=SHANGHAI)

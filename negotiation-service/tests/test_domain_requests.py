@@ -3,11 +3,19 @@ from datetime import datetime
 from decimal import Decimal as D
 
 import pytest
-
 from negotiation_service.domain.errors import ConflictError, ForbiddenError, NotFoundError, RuleViolation
 from negotiation_service.domain.requests import (
-    Claim, ReasonCategory, RequestStatus, Slot, Verdict, Decision, amend_request, expire_request, file_request,
+    Claim,
+    Decision,
+    ReasonCategory,
+    RequestStatus,
+    Slot,
+    Verdict,
+    amend_request,
+    expire_request,
+    file_request,
 )
+
 from shared.timeutil import SHANGHAI, UTC
 
 AT = datetime(2024, 6, 2, 10, 30, tzinfo=SHANGHAI)

@@ -1,9 +1,9 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from negotiation_service.domain.errors import ConflictError, RuleViolation, WindowClosedError
 from negotiation_service.domain.window import WindowStatus, open_window
+
 from shared.timeutil import SHANGHAI, UTC
 
 

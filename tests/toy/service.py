@@ -10,11 +10,11 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from shared.consumer import ConsumerSpec
 from shared.db import ExactDecimal, UTCDateTime
 from shared.events.alerts import UpliftRequested
+from shared.money import round_half_up
 from shared.outbox import UnitOfWork, add_outbox_tables
 from shared.problems import ProblemError
 from shared.service import ServiceContext, ServiceDefinition, ServiceRuntime
 from shared.web import create_service_api
-from shared.money import round_half_up
 
 metadata = MetaData()
 quotas = Table(

@@ -1,33 +1,48 @@
 """Render the final document as a PDF with fpdf2 and an embedded Noto Sans CJK SC subset.
 
-Every font is embedded. A character that neither the CJK font nor a fallback can draw makes the
-rendering fail loudly (casebook C10): nothing is dropped silently. Same inputs, same bytes.
+Every font is embedded, as a TrueType subset so that any extractor reads the text back (see
+truetype_subset). A character the CJK font cannot draw makes the rendering fail loudly (casebook
+C10): nothing is dropped silently. Same inputs, same bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from negotiation_service.adapters.truetype_subset import drawable_codepoints, write_truetype_subset
 from negotiation_service.domain.final_document import (
-    CATEGORY_LABELS, CHANGE_LABELS, POLICY_LABELS, SLOT_LABELS, STATUS_LABELS, TIER_LABELS, VERDICT_LABELS,
-    FinalDocument, money, shanghai_text, signed,
+    CATEGORY_LABELS,
+    CHANGE_LABELS,
+    POLICY_LABELS,
+    SLOT_LABELS,
+    STATUS_LABELS,
+    TIER_LABELS,
+    VERDICT_LABELS,
+    FinalDocument,
+    money,
+    shanghai_text,
+    signed,
 )
 from negotiation_service.domain.requests import AdjustmentRequest
 
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 CJK_COLLECTION_INDEX = 2  # Noto Sans CJK SC (Simplified Chinese) inside the collection
-FALLBACK_FONTS = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),)
+_STATIC_TEXT = (
+    "目标包最终版本：目标包：版本：指标：考核期：至协商窗口：（北京时间）调整政策：总部总目标：原最终生成时间："
+    "区域：合计调整申请：→申请（）状态：申请人提交理由：证据：；于+-,.0123456789"
+)
 
 
 class MissingGlyphError(ValueError):
     def __init__(self, characters: list[str]) -> None:
         listed = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in characters)
-        super().__init__(f"no embedded font can draw: {listed}")
+        super().__init__(f"the embedded font cannot draw: {listed}")
         self.characters = characters
 
 
@@ -42,41 +57,37 @@ class RenderedPdf:
 
 
 def render_final_pdf(document: FinalDocument, font_path: Path = CJK_FONT) -> RenderedPdf:
-    pdf = _new_pdf(font_path)
-    _ensure_glyphs(pdf, _all_text(document))
-    pdf.add_page()
-    _title(pdf, document)
-    for region in document.regions():
-        _region(pdf, document, region)
-    content = bytes(pdf.output())
-    return RenderedPdf(content, hashlib.sha256(content).hexdigest())
-
-
-def _new_pdf(font_path: Path) -> FPDF:
     if not font_path.exists():
         raise FontUnavailableError(f"CJK font missing at {font_path}: install the fonts-noto-cjk package")
-    pdf = FPDF(orientation="L", unit="mm", format="A4")
-    pdf.set_creation_date(False)  # reproducible bytes
-    pdf.set_auto_page_break(auto=True, margin=12)
-    pdf.add_font("cjk", fname=str(font_path), collection_font_number=CJK_COLLECTION_INDEX)
-    fallbacks = []
-    for index, path in enumerate(FALLBACK_FONTS):
-        if path.exists():
-            pdf.add_font(f"fallback{index}", fname=str(path))
-            fallbacks.append(f"fallback{index}")
-    if fallbacks:
-        pdf.set_fallback_fonts(fallbacks, exact_match=False)
-    pdf.set_font("cjk", size=10)
-    return pdf
-
-
-def _ensure_glyphs(pdf: FPDF, text: str) -> None:
-    drawable: set[int] = set()
-    for font in pdf.fonts.values():
-        drawable.update(font.cmap)
+    text = _all_text(document) + _labels_text()
+    drawable = drawable_codepoints(font_path, CJK_COLLECTION_INDEX)
     missing = sorted({c for c in text if not c.isspace() and ord(c) not in drawable})
     if missing:
         raise MissingGlyphError(missing)
+    with tempfile.TemporaryDirectory(prefix="quotaflow-font-") as scratch:
+        subset_path = write_truetype_subset(font_path, CJK_COLLECTION_INDEX, text, Path(scratch) / "cjk.ttf")
+        pdf = FPDF(orientation="L", unit="mm", format="A4")
+        pdf.set_creation_date(document.generated_at)  # reproducible bytes
+        pdf.set_auto_page_break(auto=True, margin=12)
+        pdf.add_font("cjk", fname=str(subset_path))
+        pdf.set_font("cjk", size=10)
+        pdf.add_page()
+        _title(pdf, document)
+        for region in document.regions():
+            _region(pdf, document, region)
+        content = bytes(pdf.output())
+    dropped = sorted({chr(code) for font in pdf.fonts.values() for code in font.missing_glyphs})
+    if dropped:
+        raise MissingGlyphError(dropped)
+    return RenderedPdf(content, hashlib.sha256(content).hexdigest())
+
+
+def _labels_text() -> str:
+    parts = [_STATIC_TEXT, *_CITY_HEADER]
+    for labels in (CATEGORY_LABELS, CHANGE_LABELS, POLICY_LABELS, SLOT_LABELS, STATUS_LABELS, TIER_LABELS,
+                   VERDICT_LABELS):
+        parts.extend(labels.values())
+    return "".join(parts)
 
 
 def _title(pdf: FPDF, document: FinalDocument) -> None:

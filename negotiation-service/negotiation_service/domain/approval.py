@@ -55,7 +55,7 @@ def decide(
         )
     if not request.is_open:
         raise ConflictError(
-            "request_not_pending", f"request {request.request_id} is {request.status.value}", status=request.status
+            "request_not_pending", f"request {request.request_id} is {request.status.value}", request_status=request.status
         )
     if actor.user_id == request.requester_id:
         raise ForbiddenError("self_approval_forbidden", f"{actor.user_id} filed request {request.request_id}")
@@ -66,7 +66,7 @@ def decide(
         raise ForbiddenError(
             "same_approver_both_slots",
             f"{actor.user_id} already decided as {other.value}; the {chosen.value} slot needs someone else",
-            status=request.status,
+            request_status=request.status,
         )
     if request.decision_in(chosen) is not None:
         raise ConflictError(

@@ -41,7 +41,7 @@ class FinalDocument:
 
     @classmethod
     def build(cls, package: PackageSnapshot, window: Window, final: FinalVersion,
-              requests: Sequence[AdjustmentRequest], generated_at: datetime) -> "FinalDocument":
+              requests: Sequence[AdjustmentRequest], generated_at: datetime) -> FinalDocument:
         ordered = tuple(sorted(requests, key=lambda r: (r.region, r.city_code, r.filed_at, r.request_id)))
         return cls(package, window, final, ordered, generated_at)
 

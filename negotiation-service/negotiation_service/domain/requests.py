@@ -187,7 +187,7 @@ def amend_request(
         raise ForbiddenError("not_requester", f"only {request.requester_id} may amend request {request.request_id}")
     if not request.is_open:
         raise ConflictError(
-            "request_not_pending", f"request {request.request_id} is {request.status.value}", status=request.status
+            "request_not_pending", f"request {request.request_id} is {request.status.value}", request_status=request.status
         )
     new_category, new_reason, new_evidence = _validated_reason(
         request.category if category is None else category,

@@ -50,7 +50,7 @@ class Window:
         """Whether the window should be closed by the scheduler at `now`."""
         return self.status is WindowStatus.OPEN and require_aware(now, "now") >= self.closes_at
 
-    def close(self, at: datetime) -> "Window":
+    def close(self, at: datetime) -> Window:
         at = require_aware(at, "at")
         if self.status is WindowStatus.CLOSED:
             raise ConflictError("window_already_closed", f"window {self.window_id} is already closed")
