@@ -15,7 +15,7 @@ import simpleeval
 
 VARIABLES: dict[str, str] = {
     "ly": "like-for-like last-year-same-period total of the comparable outlets",
-    "run_rate": "run-rate basis of the outlets opened since (average daily × period days)",
+    "run_rate": "basis of the outlets opened since: run rate (average daily × period days) + peer basis",
     "base": "ly + run_rate",
     "multiplier": "the tiered model's multiplier for the city's tier",
     "hy_growth": "like-for-like half-year growth rate (0.10 = +10 %), may be missing",

@@ -90,14 +90,35 @@ class SalesHistory:
         return sorted({outlet.channel for outlet in self.outlets.values()})
 
 
+_EMPTY: dict = {}
+FactRow = tuple  # (outlet_id, city_code, channel, day, orders, revenue | None, units | None)
+
+
 def build_history(
     facts: Iterable[DailyFact],
     data_start: date | None = None,
     data_end: date | None = None,
     opened_on: dict[str, date] | None = None,
     fulfilments: Iterable[Fulfilment] = (),
+    outlet_master: dict[str, tuple[str, str]] | None = None,
 ) -> SalesHistory:
-    """Group facts by outlet. A later fact for the same outlet and day replaces an earlier one."""
+    """Group facts by outlet. A later fact for the same outlet and day replaces an earlier one.
+
+    `outlet_master` (outlet → (city code, channel)) adds outlets that have no sales yet.
+    """
+    rows = ((f.outlet_id, f.city_code, f.channel, f.day, f.orders, f.revenue, f.units) for f in facts)
+    return history_from_rows(rows, data_start, data_end, opened_on, fulfilments, outlet_master)
+
+
+def history_from_rows(
+    rows: Iterable[FactRow],
+    data_start: date | None = None,
+    data_end: date | None = None,
+    opened_on: dict[str, date] | None = None,
+    fulfilments: Iterable[Fulfilment] = (),
+    outlet_master: dict[str, tuple[str, str]] | None = None,
+) -> SalesHistory:
+    """The same as `build_history` from plain tuples (the fast path for stored facts)."""
     orders: dict[str, dict[date, int]] = defaultdict(dict)
     revenue: dict[str, dict[date, Decimal]] = defaultdict(dict)
     revenue_orders: dict[str, dict[date, int]] = defaultdict(dict)
@@ -105,33 +126,37 @@ def build_history(
     where: dict[str, tuple[str, str]] = {}
     first: date | None = None
     last: date | None = None
-    for fact in facts:
-        where[fact.outlet_id] = (fact.city_code, fact.channel)
-        orders[fact.outlet_id][fact.day] = fact.orders
-        if fact.revenue is not None:
-            revenue[fact.outlet_id][fact.day] = fact.revenue
-            revenue_orders[fact.outlet_id][fact.day] = fact.orders
-        else:
-            revenue[fact.outlet_id].pop(fact.day, None)
-            revenue_orders[fact.outlet_id].pop(fact.day, None)
-        if fact.units is not None:
-            units[fact.outlet_id][fact.day] = fact.units
-        first = fact.day if first is None or fact.day < first else first
-        last = fact.day if last is None or fact.day > last else last
+    for outlet_id, city_code, channel, day, count, money, unit_count in rows:
+        where[outlet_id] = (city_code, channel)
+        orders[outlet_id][day] = count
+        if money is not None:
+            revenue[outlet_id][day] = money
+            revenue_orders[outlet_id][day] = count
+        elif outlet_id in revenue:
+            revenue[outlet_id].pop(day, None)
+            revenue_orders[outlet_id].pop(day, None)
+        if unit_count is not None:
+            units[outlet_id][day] = unit_count
+        if first is None or day < first:
+            first = day
+        if last is None or day > last:
+            last = day
     if first is None or last is None:
         if data_start is None or data_end is None:
             raise ValueError("an empty history needs an explicit data_start and data_end")
         first, last = data_start, data_end
     opened_on = opened_on or {}
+    for outlet_id, place in (outlet_master or {}).items():
+        where.setdefault(outlet_id, place)
     outlets = {
         outlet_id: OutletHistory(
             outlet_id=outlet_id,
             city_code=city_code,
             channel=channel,
             orders=DailySeries(orders[outlet_id]),
-            revenue=DailySeries(revenue.get(outlet_id, {})),
-            revenue_orders=DailySeries(revenue_orders.get(outlet_id, {})),
-            units=DailySeries(units.get(outlet_id, {})),
+            revenue=DailySeries(revenue.get(outlet_id) or _EMPTY),
+            revenue_orders=DailySeries(revenue_orders.get(outlet_id) or _EMPTY),
+            units=DailySeries(units.get(outlet_id) or _EMPTY),
             opened_on=opened_on.get(outlet_id),
         )
         for outlet_id, (city_code, channel) in where.items()

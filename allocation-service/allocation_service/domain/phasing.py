@@ -15,12 +15,12 @@ from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 import chinese_calendar
 
-from shared.money import largest_remainder
-
 from allocation_service.domain.windows import Window, add_years
+from shared.money import largest_remainder
 
 FESTIVAL = "festival"
 REST = "rest"
@@ -28,6 +28,7 @@ WORKDAY = "workday"
 ONE = Decimal(1)
 
 
+@lru_cache(maxsize=4096)
 def day_type(day: date) -> str:
     try:
         on_holiday, name = chinese_calendar.get_holiday_detail(day)
@@ -53,7 +54,7 @@ def daily_shape(
     by_month: dict[tuple[int, int], list[Decimal]] = defaultdict(list)
     by_type: dict[str, list[Decimal]] = defaultdict(list)
     last_year = period.shifted_years(-1)
-    for day in _month_span(last_year).each_day():
+    for day in month_span(last_year).each_day():
         value = last_year_daily.get(day)
         if value is None:
             continue
@@ -101,7 +102,7 @@ def phase_months(target: Decimal, month_weights: Mapping[str, Decimal], quantum:
     return largest_remainder(target, month_weights, quantum, order=sorted(month_weights))
 
 
-def _month_span(window: Window) -> Window:
+def month_span(window: Window) -> Window:
     start = window.start.replace(day=1)
     following = date(window.end.year + (window.end.month == 12), window.end.month % 12 + 1, 1)
     return Window(start, date.fromordinal(following.toordinal() - 1))

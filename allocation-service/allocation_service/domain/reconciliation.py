@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from shared.money import largest_remainder
-
 from allocation_service.domain.tiers import DECLINING, HIGH_POTENTIAL, NEW, STABLE
+from shared.money import largest_remainder
 
 DEFAULT_TIER_WEIGHTS = {
     HIGH_POTENTIAL: Decimal("1.5"),

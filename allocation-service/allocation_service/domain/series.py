@@ -18,14 +18,17 @@ class DailySeries:
     __slots__ = ("_ordinals", "_prefix", "_positive_prefix", "_values")
 
     def __init__(self, values: Mapping[date, Decimal | int]) -> None:
-        items = sorted((day.toordinal(), Decimal(value)) for day, value in values.items())
+        items = sorted((day.toordinal(), value) for day, value in values.items())
         self._ordinals = [ordinal for ordinal, _ in items]
-        self._values = [value for _, value in items]
-        prefix = [ZERO]
+        self._values = [value for _, value in items]  # ints stay ints (fast); Decimals stay exact
+        prefix: list[Decimal | int] = [0]
         positive = [0]
+        running, count = 0, 0
         for value in self._values:
-            prefix.append(prefix[-1] + value)
-            positive.append(positive[-1] + (1 if value > 0 else 0))
+            running += value
+            count += value > 0
+            prefix.append(running)
+            positive.append(count)
         self._prefix = prefix
         self._positive_prefix = positive
 
@@ -40,7 +43,7 @@ class DailySeries:
 
     def total(self, window: Window) -> Decimal:
         low, high = self._bounds(window)
-        return self._prefix[high] - self._prefix[low]
+        return Decimal(self._prefix[high] - self._prefix[low])
 
     def trading_days(self, window: Window) -> int:
         low, high = self._bounds(window)
@@ -50,11 +53,11 @@ class DailySeries:
         return self.trading_days(window) > 0
 
     def first_trading_day(self) -> date | None:
-        for ordinal, value in zip(self._ordinals, self._values):
+        for ordinal, value in zip(self._ordinals, self._values, strict=True):
             if value > 0:
                 return date.fromordinal(ordinal)
         return None
 
     def items(self, window: Window) -> list[tuple[date, Decimal]]:
         low, high = self._bounds(window)
-        return [(date.fromordinal(o), v) for o, v in zip(self._ordinals[low:high], self._values[low:high])]
+        return [(date.fromordinal(o), Decimal(v)) for o, v in zip(self._ordinals[low:high], self._values[low:high], strict=True)]

@@ -64,7 +64,7 @@ class TieredModel:
         if checked is not None:
             return checked
         multiplier = self.multiplier(inputs.tier)
-        target = inputs.basis.lfl_base * multiplier + inputs.basis.run_rate_basis
+        target = inputs.basis.lfl_base * multiplier + inputs.basis.fresh_basis
         return ModelResult(target, f"tiered ×{multiplier} on like-for-like ({inputs.tier})")
 
 
@@ -90,7 +90,7 @@ class TwoFactorModel:
             notes.append("GDP growth missing: term dropped")
         else:
             factor += self.b * gdp
-        target = inputs.basis.lfl_base * factor + inputs.basis.run_rate_basis
+        target = inputs.basis.lfl_base * factor + inputs.basis.fresh_basis
         text = f"two_factor ×{factor} on like-for-like (a={self.a}, b={self.b})"
         return ModelResult(target, "; ".join([text, *notes]))
 
@@ -155,7 +155,7 @@ def variables_for(inputs: CityInputs, multiplier: Decimal) -> dict[str, Decimal 
     basis = inputs.basis
     return {
         "ly": basis.lfl_base,
-        "run_rate": basis.run_rate_basis,
+        "run_rate": basis.fresh_basis,
         "base": basis.bottom_up,
         "multiplier": multiplier,
         "hy_growth": inputs.half_year.rate,
@@ -193,9 +193,9 @@ def model_from_config(name: str, params: dict | None = None) -> TargetModel:
 
 def _check_base(inputs: CityInputs) -> ModelResult | None:
     basis = inputs.basis
-    if basis.lfl_base < 0 or basis.run_rate_basis < 0:
+    if basis.lfl_base < 0 or basis.fresh_basis < 0:
         return ModelResult(None, f"negative base ({format(basis.bottom_up, 'f')}): rejected", NEGATIVE_BASE)
-    if basis.comparable_outlets == 0 and basis.new_outlets == 0:
+    if basis.comparable_outlets == 0 and basis.new_outlets == 0 and basis.pending_outlets == 0:
         return ModelResult(None, "no trading outlets to base a target on: manual target needed", NO_BASELINE)
     return None
 

@@ -1,0 +1,176 @@
+"""Live attainment: recomputed when actuals arrive, throttled `attainment_updated`, period close."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from allocation_service.adapters import fact_store
+from allocation_service.adapters.package_repository import PackageRepository
+from allocation_service.adapters.tables import daily_sales
+from allocation_service.application.packages import current_version
+from allocation_service.domain.attainment import Attainment, attainment_for, group_by, rank
+from allocation_service.domain.metrics import metric_named
+from allocation_service.domain.windows import Window
+from shared.events.allocation import AttainmentUpdated, CityActual, PeriodActualsFinalized
+from shared.events.ingestion import DailySalesRecorded
+
+
+def package_window(package) -> Window:
+    return Window(package.period_start, package.period_end)
+
+
+def latest_fact_day(session, window: Window) -> date | None:
+    return session.execute(
+        select(func.max(daily_sales.c.day)).where(daily_sales.c.day >= window.start, daily_sales.c.day <= window.end)
+    ).scalar()
+
+
+def city_attainments(session, repository: PackageRepository, package, as_of: date | None) -> list[Attainment]:
+    window = package_window(package)
+    version = current_version(repository, package)
+    as_of = as_of or latest_fact_day(session, window) or window.start - timedelta(days=1)
+    actuals = fact_store.daily_actuals(session, window.start, min(as_of, window.end), package.metric)
+    quantum = metric_named(package.metric).quantum
+    return rank(
+        attainment_for(code, window, line.daily, actuals.get(code, {}), as_of, quantum)
+        for code, line in version.lines.items()
+    )
+
+
+def channel_attainments(session, package, cities: list[Attainment]) -> list[Attainment]:
+    """Channel targets follow each city's channel mix over the 90 days before the period."""
+    window = package_window(package)
+    mix_window = Window(window.start - timedelta(days=90), window.start - timedelta(days=1))
+    column = daily_sales.c.units if package.metric == "units" else daily_sales.c.orders
+    mix: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for code, channel, total in session.execute(
+        select(daily_sales.c.city_code, daily_sales.c.channel, func.sum(column))
+        .where(daily_sales.c.day >= mix_window.start, daily_sales.c.day <= mix_window.end)
+        .group_by(daily_sales.c.city_code, daily_sales.c.channel)
+    ):
+        mix[code][channel] = Decimal(total or 0)
+    as_of = cities[0].as_of if cities else window.start
+    actual: dict[str, Decimal] = defaultdict(Decimal)
+    for channel, total in session.execute(
+        select(daily_sales.c.channel, func.sum(column))
+        .where(daily_sales.c.day >= window.start, daily_sales.c.day <= min(as_of, window.end),
+               daily_sales.c.city_code.in_([a.key for a in cities]))
+        .group_by(daily_sales.c.channel)
+    ):
+        actual[channel] = Decimal(total or 0)
+    period_target: dict[str, Decimal] = defaultdict(Decimal)
+    to_date: dict[str, Decimal] = defaultdict(Decimal)
+    for item in cities:
+        shares = mix.get(item.key) or {"all": Decimal(1)}
+        weight = sum(shares.values(), Decimal(0)) or Decimal(1)
+        for channel, share in shares.items():
+            period_target[channel] += item.period_target * share / weight
+            to_date[channel] += item.target_to_date * share / weight
+    results = []
+    quantum = metric_named(package.metric).quantum
+    for channel in sorted(set(period_target) | set(actual)):
+        pct = None
+        if to_date[channel] > 0:
+            pct = (actual[channel] * 100 / to_date[channel]).quantize(Decimal("0.1"), rounding="ROUND_HALF_UP")
+        elapsed = (min(as_of, window.end) - window.start).days + 1
+        projection = (actual[channel] * window.days / elapsed).quantize(quantum) if elapsed > 0 else Decimal(0)
+        results.append(Attainment(channel, as_of, period_target[channel].quantize(quantum),
+                                  to_date[channel].quantize(quantum), actual[channel], pct, projection))
+    return rank(results)
+
+
+def region_attainments(repository: PackageRepository, package, cities: list[Attainment]) -> list[Attainment]:
+    version = current_version(repository, package)
+    regions = {code: line.region for code, line in version.lines.items()}
+    return group_by(cities, regions, package_window(package), metric_named(package.metric).quantum)
+
+
+def on_daily_sales(event: DailySalesRecorded, _envelope, uow, cache_key: str = "", throttle_seconds: float = 60.0) -> None:
+    fact_store.record_sales(uow.session, event.city_code, event.sales)
+    if not event.sales:
+        return
+    first, last = min(s.day for s in event.sales), max(s.day for s in event.sales)
+    repository = PackageRepository(uow.session, cache_key)
+    for package in repository.packages_covering(first, last):
+        update_city(uow, repository, package, event.city_code, min(last, package.period_end), throttle_seconds)
+    for package in repository.packages(active_only=True):
+        if package.period_end <= last:
+            maybe_finalize(uow, repository, package, last)
+
+
+def update_city(uow, repository: PackageRepository, package, city_code: str, as_of: date, throttle_seconds: float) -> None:
+    version = current_version(repository, package)
+    line = version.lines.get(city_code)
+    if line is None:
+        return
+    window = package_window(package)
+    actuals = fact_store.daily_actuals(uow.session, window.start, as_of, package.metric, [city_code]).get(city_code, {})
+    quantum = metric_named(package.metric).quantum
+    result = attainment_for(city_code, window, line.daily, actuals, as_of, quantum)
+    state = repository.attainment_state(package.id, city_code)
+    now = uow.now()
+    emit = state is None or state.emitted_as_of is None or as_of > state.emitted_as_of or (
+        result.actual_to_date != state.emitted_actual and _older_than(state.emitted_at, now, throttle_seconds)
+    )
+    values = dict(package_id=package.id, city_code=city_code, as_of=as_of, actual_to_date=result.actual_to_date,
+                  attainment_pct=result.attainment_pct, computed_at=now,
+                  emitted_as_of=state.emitted_as_of if state else None,
+                  emitted_actual=state.emitted_actual if state else None,
+                  emitted_at=state.emitted_at if state else None)
+    if emit:
+        others = repository.attainment_percentages(package.id)
+        others.pop(city_code, None)
+        position = 1 + sum(
+            1 for code, pct in others.items()
+            if pct is not None and (result.attainment_pct is None or pct > result.attainment_pct
+                                    or (pct == result.attainment_pct and code < city_code))
+        )
+        uow.publish(
+            AttainmentUpdated(
+                package_id=package.id, version=version.number, city_code=city_code, city_name=line.city_name,
+                region=line.region, as_of=as_of, target_to_date=result.target_to_date,
+                actual_to_date=result.actual_to_date, attainment_pct=result.attainment_pct,
+                period_target=result.period_target, projection=result.projection, rank=position, updated_at=now,
+            )
+        )
+        values.update(emitted_as_of=as_of, emitted_actual=result.actual_to_date, emitted_at=now)
+    repository.save_attainment_state(**values)
+
+
+def _older_than(instant: datetime | None, now: datetime, seconds: float) -> bool:
+    return instant is None or (now - instant).total_seconds() >= seconds
+
+
+def maybe_finalize(uow, repository: PackageRepository, package, latest_day: date) -> bool:
+    """Final when a later day has facts, or when every city of the package has facts on the last day."""
+    if latest_day <= package.period_end:
+        version = current_version(repository, package)
+        covered = fact_store.cities_with_facts_on(uow.session, package.period_end, version.lines)
+        if covered != set(version.lines):
+            return False
+    return finalize(uow, repository, package)
+
+
+def finalize(uow, repository: PackageRepository, package) -> bool:
+    if not repository.mark_finalized(package.id, uow.now()):
+        return False
+    version = current_version(repository, package)
+    window = package_window(package)
+    actuals = fact_store.daily_actuals(uow.session, window.start, window.end, package.metric, list(version.lines))
+    uow.publish(
+        PeriodActualsFinalized(
+            package_id=package.id, version=version.number, period_start=window.start, period_end=window.end,
+            metric=package.metric,
+            cities=[
+                CityActual(city_code=code, city_name=line.city_name, region=line.region, target=line.target,
+                           actual=sum(actuals.get(code, {}).values(), Decimal(0)))
+                for code, line in sorted(version.lines.items())
+            ],
+            finalized_at=uow.now(),
+        )
+    )
+    return True
