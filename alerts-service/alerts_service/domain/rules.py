@@ -14,10 +14,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from shared.money import to_decimal
-
 from alerts_service.domain.calendar_windows import CalendarWindow, parse_window
 from alerts_service.domain.cities import Scope
+from shared.money import to_decimal
 
 KINDS = ("weather_spell", "calendar_window", "sales_cliff", "attainment_lag")
 ACTIONS = ("uplift", "notify")

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from shared.money import CENT, round_half_up
-
 from alerts_service.domain.holidays import day_type, holiday_name, is_special
 from alerts_service.domain.rules import SalesCliffParams
+from shared.money import CENT, round_half_up
 
 TENTH = Decimal("0.1")
 
@@ -47,7 +46,7 @@ class CliffResult:
             "baseline": _text(self.baseline),
             "baseline_method": method,
             "drop_pct": _text(self.drop_pct),
-            "days_used": {d.isoformat(): format(v, "f") for d, v in zip(self.days_used, self.values_used)},
+            "days_used": {d.isoformat(): format(v, "f") for d, v in zip(self.days_used, self.values_used, strict=True)},
             "days_skipped": {d.isoformat(): why for d, why in self.days_skipped},
         }
 

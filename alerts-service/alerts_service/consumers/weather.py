@@ -1,0 +1,46 @@
+"""Weather from ingestion: store it, then look for heat spells in the city at once.
+
+"Today" is the later of the clock's Shanghai date and what the batch itself knows (the issue date
+of its forecasts, the last observed day), so a forecast issued on D is judged as of D even when
+the consumer runs behind or ahead of a replay clock.
+"""
+
+from __future__ import annotations
+
+from alerts_service.adapters.fact_repository import FactRepository
+from alerts_service.application.evaluation import clock_today, evaluate_weather, rules_for_city
+from alerts_service.application.recording import record_firing
+from alerts_service.domain.firings import Firing
+from alerts_service.settings import AlertsSettings
+from shared.events.ingestion import WeatherRecorded, WeatherWarningIssued
+from shared.timeutil import shanghai_date
+
+
+def make_weather_handlers(settings: AlertsSettings) -> dict:
+    def on_weather_recorded(event: WeatherRecorded, _envelope, uow) -> None:
+        facts = FactRepository(uow.session)
+        facts.store_weather(event.city_code, event.days)
+        known = [d.issued_on if d.kind == "forecast" else d.day for d in event.days]
+        today = max([clock_today(uow), *[d for d in known if d is not None]])
+        city = facts.city(event.city_code, event.city_name, event.region)
+        evaluate_weather(uow, city, today, settings)
+
+    def on_weather_warning(event: WeatherWarningIssued, _envelope, uow) -> None:
+        city = FactRepository(uow.session).city(event.city_code, event.city_name, event.region)
+        for rule in rules_for_city(uow, "weather_spell", city):
+            firing = Firing(
+                rule.rule_id, rule.version, "weather_warning", city.code, city.name, city.region,
+                fire_key=f"warning:{event.warning_id}",
+                severity=event.level,
+                title=f"气象预警：{city.name} {event.warning_type}{event.level}预警",
+                evidence={
+                    "warning_id": event.warning_id,
+                    "warning_type": event.warning_type,
+                    "level": event.level,
+                    "valid_from": shanghai_date(event.valid_from).isoformat(),
+                    "valid_to": shanghai_date(event.valid_to).isoformat(),
+                },
+            )
+            record_firing(uow, firing, rule, settings)
+
+    return {WeatherRecorded.TYPE: on_weather_recorded, WeatherWarningIssued.TYPE: on_weather_warning}
