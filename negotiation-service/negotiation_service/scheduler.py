@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from negotiation_service.adapters import scheduler_store
 from negotiation_service.application import windows
+from shared.background import PollingLoop
 from shared.clock import Clock
 from shared.outbox import UnitOfWork
 
@@ -27,27 +27,14 @@ class WindowCloser:
         self._pdf_dir = pdf_dir
         self._poll = poll_seconds
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.closed: list[str] = []
+        self._loop = PollingLoop("negotiation-window-closer", self.run_due, poll_seconds)
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="negotiation-window-closer", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_due()
-            except Exception:
-                log.exception("window closer poll failed; retrying")
-            self._stop.wait(self._poll)
+        self._loop.stop(timeout)
 
     def run_due(self) -> int:
         """Run every job due at the clock's now; returns how many this worker ran."""

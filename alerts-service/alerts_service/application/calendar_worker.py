@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import date
 
 from alerts_service.application.evaluation import evaluate_calendar
 from alerts_service.settings import AlertsSettings
+from shared.background import PollingLoop
 from shared.clock import Clock
 from shared.outbox import UnitOfWork
 from shared.timeutil import shanghai_date
@@ -22,25 +22,13 @@ class CalendarWorker:
         self._clock = clock
         self._settings = settings
         self._last: date | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = PollingLoop("alerts-calendar", self.run_once, settings.calendar_poll_seconds)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="alerts-calendar", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001
-                log.exception("calendar evaluation failed")
-            self._stop.wait(self._settings.calendar_poll_seconds)
+        self._loop.stop(10)
 
     def run_once(self) -> int:
         today = shanghai_date(self._clock.now())

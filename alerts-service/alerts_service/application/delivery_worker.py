@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections import defaultdict
 from datetime import timedelta
 
@@ -30,6 +29,7 @@ from alerts_service.domain.delivery_policy import (
 )
 from alerts_service.domain.wecom_messages import markdown_payload, render_digest
 from alerts_service.settings import AlertsSettings
+from shared.background import PollingLoop
 from shared.clock import Clock, SystemClock
 
 log = logging.getLogger("quotaflow.alerts.delivery")
@@ -47,32 +47,17 @@ class DeliveryWorker:
             timedelta(seconds=settings.delivery_base_delay_seconds),
             timedelta(seconds=settings.delivery_max_delay_seconds),
         )
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = PollingLoop("alerts-delivery", self.run_once, settings.delivery_poll_seconds)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="alerts-delivery", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(10)
+        self._loop.stop(10)
         self._sender.close()
 
     def wake(self) -> None:
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - keep delivering
-                log.exception("delivery round failed")
-            self._wake.wait(self._settings.delivery_poll_seconds)
-            self._wake.clear()
+        self._loop.wake()
 
     def run_once(self) -> int:
         now = self._clock.now()

@@ -57,8 +57,8 @@ class City:
     aliases: tuple[str, ...] = field(default=())
 
     @property
-    def key(self) -> str:
-        return self.code
+    def key(self) -> tuple:
+        return (self.code,)
 
     @property
     def value(self) -> tuple:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-
-from shared.timeutil import SHANGHAI, UTC
+from functools import lru_cache
 
 from ingestion_service.domain.numbers import normalize_text
+from shared.timeutil import SHANGHAI, UTC
 
 EXCEL_ORIGIN = datetime(1899, 12, 30)
 # Serial 60 is Excel's phantom 1900-02-29; below 61 the 1899-12-30 origin is off by one day.
@@ -98,6 +98,18 @@ def parse_local_datetime(value: object) -> datetime | None:
 
 
 def parse_date(value: object) -> date | None:
+    if isinstance(value, str):
+        return _parse_date_text(value)
+    return _date_only(value)
+
+
+@lru_cache(maxsize=16384)
+def _parse_date_text(value: str) -> date | None:
+    """Cached: a file names the same few hundred days over and over."""
+    return _date_only(value)
+
+
+def _date_only(value: object) -> date | None:
     moment = parse_local_datetime(value)
     if moment is None:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal
+from functools import lru_cache
 
 _PLAIN = re.compile(r"^(\d+(\.\d*)?|\.\d+)$")
 _GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
@@ -35,6 +36,12 @@ def parse_decimal(value: object) -> Decimal | None:
         raise NumberError(f"not a number: {value!r}")
     if isinstance(value, int):
         return Decimal(value)
+    return _parse_decimal_text(value)
+
+
+@lru_cache(maxsize=65536)
+def _parse_decimal_text(value: str) -> Decimal | None:
+    """Cached: real files repeat the same few thousand cell texts (Decimal is immutable)."""
     text = normalize_text(value)
     if text == "":
         return None

@@ -79,7 +79,7 @@ def parse_sales_wide(table: Table, outlets: Mapping[str, Outlet]) -> Parsed[Sale
     columns = resolve_columns(table, (OUTLET_ID,))
     id_index = columns["outlet_id"]
     assert id_index is not None
-    day_columns = _day_columns(table, id_index)
+    day_columns = wide_day_columns(table, id_index)
     parsed: Parsed[SalesFact] = Parsed(errors=list(table.errors))
     id_header = table.columns[id_index]
     for record in table.records:
@@ -108,7 +108,7 @@ def parse_sales_wide(table: Table, outlets: Mapping[str, Outlet]) -> Parsed[Sale
     return parsed
 
 
-def _day_columns(table: Table, id_index: int) -> list[tuple[int, object]]:
+def wide_day_columns(table: Table, id_index: int) -> list[tuple[int, object]]:
     days = []
     not_dates = []
     for index, header in enumerate(table.columns):

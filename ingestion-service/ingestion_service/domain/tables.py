@@ -125,7 +125,7 @@ def _from_rows(rows: Iterator[tuple[int, list[str]]]) -> Table:
     header: list[str] | None = None
     records: list[Record] = []
     for number, row in rows:
-        cells = tuple(cell.strip() if isinstance(cell, str) else cell for cell in row)
+        cells = tuple(map(str.strip, row))
         if not any(cells):
             continue
         if header is None:

@@ -236,7 +236,7 @@ def _validated_reason(
         checked_category = ReasonCategory(category)
     except ValueError:
         allowed = ", ".join(c.value for c in ReasonCategory)
-        raise RuleViolation("invalid_category", f"reason category must be one of {allowed}, got {category!r}")
+        raise RuleViolation("invalid_category", f"reason category must be one of {allowed}, got {category!r}") from None
     text = (reason or "").strip()
     if not text:
         raise RuleViolation("reason_required", "a reason in words is required")
