@@ -116,20 +116,22 @@ def _makemigration(args) -> int:
 
 
 def _openapi(args) -> int:
+    """Write the documents exactly as the running system serves them."""
     import tempfile
+
+    from fastapi.testclient import TestClient
 
     from services.catalog import ALL_SERVICES
     from shared.hosting import Host
     from shared.settings import PlatformSettings
 
+    args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         host = Host(load_all(list(ALL_SERVICES)), PlatformSettings(data_dir=Path(scratch), environment="test"))
-        app = host.app()
-        args.out.mkdir(parents=True, exist_ok=True)
-        for name, hosted in host.services.items():
-            document = hosted.runtime.app.openapi()
-            (args.out / f"{name}.json").write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
-        (args.out / "quotaflow.json").write_text(json.dumps(app.openapi(), ensure_ascii=False, indent=1) + "\n")
-        host.bus.close()
+        with TestClient(host.app()) as client:
+            documents = {name: client.get(f"/api/v1/{name}/openapi.json").json() for name in ALL_SERVICES}
+            documents["quotaflow"] = client.get("/openapi.json").json()
+    for name, document in documents.items():
+        (args.out / f"{name}.json").write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
     print(f"wrote {args.out}")
     return 0
