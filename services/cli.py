@@ -28,13 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--region", action="append", default=[])
     token.add_argument("--city", action="append", default=[])
     token.add_argument("--name", default=None)
-    token.add_argument("--hours", type=int, default=12)
+    token.add_argument("--hours", type=int, default=12, help="validity, 1 to 720 hours")
 
     importer = commands.add_parser("import", help="upload a file to the ingestion service and follow the job")
     importer.add_argument("file", type=Path)
     importer.add_argument("--kind", required=True)
     importer.add_argument("--url", default=os.environ.get("QUOTAFLOW_URL", "http://127.0.0.1:8000"))
-    importer.add_argument("--token", default=os.environ.get("QUOTAFLOW_TOKEN"))
+    importer.add_argument("--token", default=os.environ.get("QUOTAFLOW_TOKEN"),
+                          help="a bearer token with the hq_planner role (default: $QUOTAFLOW_TOKEN)")
 
     migration = commands.add_parser("makemigration", help="autogenerate an Alembic revision for a service")
     migration.add_argument("--target", required=True)
@@ -81,8 +82,16 @@ def _run(args) -> int:
 
 
 def _token(args) -> int:
-    from shared.auth import Authenticator
+    from shared.auth import ROLES, Authenticator
     from shared.settings import PlatformSettings
+
+    unknown = sorted(set(args.role) - set(ROLES))
+    if unknown:
+        print(f"quotaflow token: unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}", file=sys.stderr)
+        return 2
+    if not 1 <= args.hours <= 720:
+        print("quotaflow token: --hours must be between 1 and 720", file=sys.stderr)
+        return 2
 
     platform = PlatformSettings()
     authenticator = Authenticator(platform.jwt_secret.get_secret_value(), platform.jwt_issuer)
@@ -96,9 +105,18 @@ def _token(args) -> int:
 
 
 def _import(args) -> int:
+    import httpx
     from ingestion_service.cli import import_file
 
-    return import_file(args.file, args.kind, base_url=args.url, token=args.token)
+    if not args.token:
+        print("quotaflow import: give --token (or set QUOTAFLOW_TOKEN), e.g. "
+              "--token $(quotaflow token --sub me --role hq_planner)", file=sys.stderr)
+        return 2
+    try:
+        return import_file(args.file, args.kind, base_url=args.url, token=args.token)
+    except httpx.ConnectError as error:
+        print(f"quotaflow import: cannot reach {args.url}: {error}. Is `make run` serving?", file=sys.stderr)
+        return 1
 
 
 def _makemigration(args) -> int:

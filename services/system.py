@@ -45,8 +45,10 @@ class RunningSystem:
         return sorted(set(self.urls.values()))
 
     def set_clock(self, instant: datetime) -> None:
+        token = self.authenticator.mint("system-driver", ["admin"])
         for base in self.processes():
-            response = self.http.put(f"{base}/_system/clock", json={"now": instant.isoformat()})
+            response = self.http.put(f"{base}/_system/clock", json={"now": instant.isoformat()},
+                                     headers={"Authorization": f"Bearer {token}"})
             response.raise_for_status()
 
     def wait_quiet(self, timeout: float = 300.0, settle: float = 0.25) -> None:

@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import func, select, text
 
-from shared.auth import Authenticator, load_api_keys
+from shared.auth import Authenticator, load_api_keys, require_roles
 from shared.bus.base import Bus
 from shared.bus.embedded import EmbeddedBus
 from shared.bus.kafka import KafkaBus
@@ -220,6 +220,7 @@ class Host:
         install_problem_handlers(root)
         root.add_middleware(RequestIdMiddleware)
         root.state.host = self
+        root.state.authenticator = self.authenticator
 
         @root.get("/healthz", tags=["system"])
         def healthz() -> dict[str, str]:
@@ -251,9 +252,9 @@ class Host:
         def get_clock() -> dict[str, str]:
             return {"now": self.clock.now().isoformat(), "kind": type(self.clock).__name__}
 
-        @root.put("/_system/clock", tags=["system"])
+        @root.put("/_system/clock", tags=["system"], dependencies=[require_roles("admin")])
         def set_clock(body: ClockSet) -> dict[str, str]:
-            """Move a replay clock forward (development and tests only)."""
+            """Move a replay clock forward (development and tests only; admin role)."""
             if not isinstance(self.clock, ReplayClock):
                 raise ProblemError(409, "clock_not_replayable", "This host runs on the real clock")
             try:
@@ -269,6 +270,7 @@ class Host:
             if root.openapi_schema:
                 return root.openapi_schema
             schema = FastAPI.openapi(root)
+            schema["security"] = [{"bearer": []}, {"apiKey": []}]
             for name, hosted in self.services.items():
                 sub = hosted.runtime.app.openapi()
                 for path, item in sub.get("paths", {}).items():

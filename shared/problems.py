@@ -73,7 +73,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, error: ProblemError):
         body = problem_body(error.status, error.code, error.title, error.detail, request.url.path, **error.extra)
-        return problem_response(error.status, body)
+        headers = {"WWW-Authenticate": 'Bearer realm="quotaflow"'} if error.status == 401 else None
+        return problem_response(error.status, body, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError):

@@ -79,3 +79,30 @@ def test_default_secret_is_refused_outside_development():
 def test_unknown_role_cannot_be_minted():
     with pytest.raises(ValueError):
         Authenticator(SECRET).mint("u", ["emperor"])
+
+
+def test_401_says_how_to_authenticate():
+    client, _ = make_client()
+    response = client.get("/me")
+    assert response.headers["www-authenticate"] == 'Bearer realm="quotaflow"'
+
+
+def test_only_an_admin_moves_a_replay_clock(embedded_host):
+    from tests.toy import service as toy
+
+    host = embedded_host([toy.SERVICE], replay_clock_start="2016-06-30T09:00:00+08:00")
+    with TestClient(host.app()) as client:
+        body = {"now": "2016-07-03T09:00:00+08:00"}
+        assert client.put("/_system/clock", json=body).status_code == 401
+        planner = host.authenticator.mint("u_hq", ["hq_planner"])
+        refused = client.put("/_system/clock", json=body, headers={"Authorization": f"Bearer {planner}"})
+        assert (refused.status_code, refused.json()["code"]) == (403, "role_required")
+        admin = host.authenticator.mint("u_admin", ["admin"])
+        moved = client.put("/_system/clock", json=body, headers={"Authorization": f"Bearer {admin}"})
+        assert moved.json() == {"now": "2016-07-03T01:00:00+00:00", "kind": "ReplayClock"}
+        backwards = client.put("/_system/clock", json={"now": "2016-07-01T00:00:00+08:00"},
+                               headers={"Authorization": f"Bearer {admin}"})
+        assert (backwards.status_code, backwards.json()["code"]) == (409, "clock_backwards")
+        naive = client.put("/_system/clock", json={"now": "2016-07-04T00:00:00"},
+                           headers={"Authorization": f"Bearer {admin}"})
+        assert naive.status_code == 422
