@@ -34,7 +34,7 @@ def build(context: ServiceContext, settings: NegotiationSettings | None = None) 
     install_domain_error_handler(app)
     closer = WindowCloser(unit_of_work, context.clock, pdf_dir, settings.scheduler_poll_seconds,
                           settings.replica_id)
-    consumer = ConsumerSpec(name="negotiation.windows", handlers=make_handlers(settings))
+    consumer = ConsumerSpec(name="negotiation.windows", handlers=make_handlers(settings, pdf_dir))
     return ServiceRuntime(name=context.name, app=app, outbox=outbox, unit_of_work=unit_of_work,
                           consumers=[consumer], workers=[closer])
 

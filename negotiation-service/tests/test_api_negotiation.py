@@ -119,7 +119,9 @@ def test_full_cycle_closes_on_time_with_final_version_pdf_and_audit(system):
     assert len(finalized) == 1
     assert sum(int(line["target"]) for line in finalized[0]["lines"]) == 1900005
 
-    pdf = client.get(f"{API}/documents/{window['document_id']}", headers=headers(host, "u_wang"))
+    refused = client.get(f"{API}/documents/{window['document_id']}", headers=headers(host, "u_wang"))
+    assert (refused.status_code, refused.json()["code"]) == (403, "out_of_scope")  # a city manager: not national
+    pdf = client.get(f"{API}/documents/{window['document_id']}", headers=headers(host, "u_zhang"))
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["x-content-sha256"] == hashlib.sha256(pdf.content).hexdigest() == finalized[0]["pdf_sha256"]
     pdf_text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)

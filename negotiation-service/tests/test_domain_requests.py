@@ -12,6 +12,7 @@ from negotiation_service.domain.requests import (
     Slot,
     Verdict,
     amend_request,
+    decision_action,
     expire_request,
     file_request,
 )
@@ -117,7 +118,9 @@ def test_restricted_user_gets_403_with_reason(window, package, people):
 
 
 @pytest.mark.parametrize("claim, code", [("0", "claim_not_positive"), ("-5", "claim_not_positive"),
-                                         ("700000.5", "claim_not_whole")])
+                                         ("700000.5", "claim_not_whole"), ("1e309", "claim_too_large"),
+                                         ("1e30", "claim_too_large"), ("1000000000000000", "claim_too_large"),
+                                         ("NaN", "invalid_claim")])
 def test_claim_validation(window, package, people, claim, code):
     with pytest.raises(RuleViolation) as caught:
         file(window, package, people["sh_manager"], claim=claim)
@@ -149,3 +152,9 @@ def test_expire_only_open_requests(window, package, people):
     assert expired.status is RequestStatus.EXPIRED and expired.decided_at == at and expired.version == 2
     approved = replace(request, status=RequestStatus.APPROVED)
     assert expire_request(approved, at) is approved
+
+
+def test_decisions_are_named_in_the_past_tense():
+    assert [decision_action(verdict, slot) for verdict in Verdict for slot in Slot] == [
+        "request.approved_as_director", "request.approved_as_finance",
+        "request.rejected_as_director", "request.rejected_as_finance"]

@@ -90,3 +90,26 @@ def test_c10_missing_glyph_fails_loudly(package, window, people):
         render_final_pdf(document)
     assert caught.value.characters == ["𡉃"]
     assert "U+21243" in str(caught.value)
+
+
+def test_figures_are_in_the_metrics_unit_and_the_header_names_both_versions(package, window, people):
+    long_base = D("632003.1234567890123456789012")  # what an exact phasing hands over
+    lines = tuple(replace(line, base=long_base, expense_budget=D("10000.5")) if line.city_code == "310100" else line
+                  for line in package.lines)
+    document = build_document(replace(package, lines=lines), window, people)
+    document = replace(document, final_version=4)
+    text = " ".join("".join(page.extract_text() for page in PdfReader(
+        io.BytesIO(render_final_pdf(document).content)).pages).split())
+    assert "目标包：pkg-2024q3 基础版本：1 最终版本：4 指标：revenue" in text
+    assert "上海 310100 高潜力 632,003 726,804 -26,804 700,000 10,000.50" in text
+    assert "632003.12" not in text and "1234567890" not in text
+    assert "合计 905,204 1,000,005 0 1,000,005 40,000.50" in text  # 华东: 632,003.12… + 109,300 + 27,300 + 136,601
+
+
+def test_amounts_are_rounded_half_up_to_the_unit_with_separators():
+    from negotiation_service.domain.final_document import amount, money, signed
+
+    assert [amount(D(v)) for v in ("632003.1234567890123456789012", "1234567.5", "-0.4", "0")] == [
+        "632,003", "1,234,568", "0", "0"]
+    assert [signed(D(v)) for v in ("10724", "-26804", "0.2", "0")] == ["+10,724", "-26,804", "0", "0"]
+    assert [money(D(v)) for v in ("10000", "10000.00", "1234.5", "0.004")] == ["10,000", "10,000", "1,234.50", "0"]

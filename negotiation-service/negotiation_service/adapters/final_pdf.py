@@ -27,7 +27,6 @@ from negotiation_service.domain.final_document import (
     FinalDocument,
     money,
     shanghai_text,
-    signed,
 )
 from negotiation_service.domain.requests import AdjustmentRequest
 
@@ -35,7 +34,7 @@ CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 CJK_COLLECTION_INDEX = 2  # Noto Sans CJK SC (Simplified Chinese) inside the collection
 _STATIC_TEXT = (
     "目标包最终版本：目标包：版本：指标：考核期：至协商窗口：（北京时间）调整政策：总部总目标：原最终生成时间："
-    "区域：合计调整申请：→申请（）状态：申请人提交理由：证据：；于+-,.0123456789"
+    "区域：合计调整申请：→申请（）状态：申请人提交理由：证据：；于+-,.0123456789基础版本：最终版本：未定"
 )
 
 
@@ -96,11 +95,12 @@ def _title(pdf: FPDF, document: FinalDocument) -> None:
     pdf.multi_cell(0, 9, f"目标包最终版本：{package.name}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=10)
     lines = [
-        f"目标包：{package.package_id}  版本：{package.version}  指标：{package.metric}",
+        f"目标包：{package.package_id}  基础版本：{document.base_version}  "
+        f"最终版本：{document.final_version if document.final_version is not None else '未定'}  指标：{package.metric}",
         f"考核期：{package.period_start.isoformat()} 至 {package.period_end.isoformat()}",
         f"协商窗口：{shanghai_text(window.opened_at)} 至 {shanghai_text(window.closes_at)}（北京时间）",
         f"调整政策：{POLICY_LABELS[document.final.policy]}",
-        f"总部总目标：原 {money(package.total)}  最终 {money(document.final.total)}",
+        f"总部总目标：原 {document.amount(package.total)}  最终 {document.amount(document.final.total)}",
         f"生成时间：{shanghai_text(document.generated_at)}（北京时间）",
     ]
     for text in lines:
@@ -121,28 +121,29 @@ def _region(pdf: FPDF, document: FinalDocument, region: str) -> None:
         table.row(_CITY_HEADER)
         for line in document.lines_in(region):
             table.row((
-                line.city_name, line.city_code, TIER_LABELS.get(line.tier, line.tier), money(line.base),
-                money(line.original_target), signed(line.adjustment), money(line.final_target),
-                money(line.expense_budget), CHANGE_LABELS[line.change],
+                line.city_name, line.city_code, TIER_LABELS.get(line.tier, line.tier), document.amount(line.base),
+                document.amount(line.original_target), document.change(line.adjustment),
+                document.amount(line.final_target), money(line.expense_budget), CHANGE_LABELS[line.change],
             ))
         table.row((
-            "合计", "", "", money(document.region_total(region, "base")),
-            money(document.region_total(region, "original_target")),
-            signed(document.region_total(region, "final_target") - document.region_total(region, "original_target")),
-            money(document.region_total(region, "final_target")),
+            "合计", "", "", document.amount(document.region_total(region, "base")),
+            document.amount(document.region_total(region, "original_target")),
+            document.change(document.region_total(region, "final_target")
+                            - document.region_total(region, "original_target")),
+            document.amount(document.region_total(region, "final_target")),
             money(document.region_total(region, "expense_budget")), "",
         ))
     pdf.ln(2)
     for request in document.requests_in(region):
-        _request(pdf, request)
+        _request(pdf, document, request)
     pdf.ln(3)
 
 
-def _request(pdf: FPDF, request: AdjustmentRequest) -> None:
+def _request(pdf: FPDF, document: FinalDocument, request: AdjustmentRequest) -> None:
     pdf.set_font("cjk", size=9)
     header = (
-        f"调整申请 {request.request_id}：{request.city_name}  原目标 {money(request.current_target)} → "
-        f"申请 {money(request.claim)}（{CATEGORY_LABELS[request.category.value]}） "
+        f"调整申请 {request.request_id}：{request.city_name}  原目标 {document.amount(request.current_target)} → "
+        f"申请 {document.amount(request.claim)}（{CATEGORY_LABELS[request.category.value]}） "
         f"状态：{STATUS_LABELS[request.status]}  申请人 {request.requester_id}  提交 {shanghai_text(request.filed_at)}"
     )
     pdf.multi_cell(0, 5, header, new_x="LMARGIN", new_y="NEXT")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from negotiation_service.adapters.tables import (
     final_lines,
     package_lines,
+    package_versions,
     packages,
     requests,
     restrictions,
@@ -89,6 +90,21 @@ class NegotiationRepository:
         if row is None:
             raise NotFoundError("window_not_found", f"no window {window_id}")
         return _window(row)
+
+    def record_package_version(self, package_id: str, version: int, source: str, reference: str | None,
+                               at) -> bool:
+        """Remember a version allocation announced; False when it was already known."""
+        known = self.session.execute(select(package_versions.c.version).where(
+            package_versions.c.package_id == package_id, package_versions.c.version == version)).first()
+        if known is not None:
+            return False
+        self.session.execute(package_versions.insert().values(
+            package_id=package_id, version=version, source=source, reference=reference, recorded_at=at))
+        return True
+
+    def latest_package_version(self, package_id: str) -> int | None:
+        return self.session.execute(select(func.max(package_versions.c.version)).where(
+            package_versions.c.package_id == package_id)).scalar_one_or_none()
 
     def window_policy(self, window_id: str) -> OffsetPolicy:
         return OffsetPolicy(self.session.execute(

@@ -116,6 +116,19 @@ documents = Table(
     Column("size", Integer, nullable=False),
     Column("content", LargeBinary, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # the package version the final lines become (allocation numbers it; NULL in older rows)
+    Column("final_version", Integer, nullable=True),
+)
+
+# The versions of each package that allocation has announced (package_published, targets_revised):
+# the final version of a window is the one after the latest (allocation adds it on top).
+package_versions = Table(
+    "package_versions", metadata,
+    Column("package_id", String(120), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("source", String(40), nullable=False),  # generated | negotiation | rule_uplift | manual
+    Column("reference", String(200), nullable=True),  # e.g. the negotiation window id
+    Column("recorded_at", UTCDateTime, nullable=False),
 )
 
 scheduled_jobs = Table(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from negotiation_service.adapters.audit_store import audit_entries, verify_audit
 from negotiation_service.adapters.repository import NegotiationRepository
@@ -17,6 +17,7 @@ from negotiation_service.domain.integrity import may_view_record
 from shared.timeutil import iso_shanghai
 
 AUDITORS = frozenset({HQ_PLANNER, FINANCE, ADMIN})
+MAX_AUDIT_ROWS = 10_000
 
 
 def records_router(deps: RouteDeps) -> APIRouter:
@@ -25,6 +26,9 @@ def records_router(deps: RouteDeps) -> APIRouter:
     @router.get("/documents/{document_id}", response_class=Response,
                 responses={200: {"content": {"application/pdf": {}}}})
     def download(document_id: str, actor: CurrentActor) -> Response:
+        """The archived final PDF lists every city: HQ planners, finance, admins and regional directors."""
+        if not actor.may_read_national_document():
+            raise ForbiddenError("out_of_scope", f"{actor.user_id} may not read the national final document")
         with deps.sessions() as session:
             row = document(session, document_id)
         if row is None:
@@ -34,7 +38,8 @@ def records_router(deps: RouteDeps) -> APIRouter:
         })
 
     @router.get("/audit")
-    def audit(actor: CurrentActor, entity: str | None = None, limit: int = 500) -> list[dict]:
+    def audit(actor: CurrentActor, entity: str | None = None,
+              limit: int = Query(500, ge=1, le=MAX_AUDIT_ROWS)) -> list[dict]:
         _require_auditor(actor)
         with deps.sessions() as session:
             return [jsonable(entry) for entry in audit_entries(session, entity, limit)]

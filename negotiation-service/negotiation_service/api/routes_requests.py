@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Response
 
 from negotiation_service.adapters.repository import NegotiationRepository
@@ -9,9 +11,11 @@ from negotiation_service.api.deps import CurrentActor, RouteDeps
 from negotiation_service.api.schemas import DecisionCreate, RequestCreate, RequestUpdate
 from negotiation_service.application import requests as commands
 from negotiation_service.application.views import request_view, window_view
+from negotiation_service.application.windows import final_version_of
 from negotiation_service.domain.audit import jsonable
 from negotiation_service.domain.errors import ForbiddenError
 from negotiation_service.domain.requests import Claim, Verdict
+from negotiation_service.domain.window import WindowStatus
 
 
 def requests_router(deps: RouteDeps) -> APIRouter:
@@ -22,7 +26,9 @@ def requests_router(deps: RouteDeps) -> APIRouter:
         with deps.sessions() as session:
             return [window_view(w) for w in NegotiationRepository(session).windows(package_id)]
 
-    @router.get("/windows/{window_id}")
+    @router.get("/windows/{window_id}", description="The window with its package and, once closed, the final "
+                "lines. Lines are limited to the caller's scope: a city manager sees their cities, a regional "
+                "director their regions; HQ planners, finance and admins every city.")
     def get_window(window_id: str, actor: CurrentActor) -> dict:
         with deps.sessions() as session:
             repo = NegotiationRepository(session)
@@ -30,16 +36,21 @@ def requests_router(deps: RouteDeps) -> APIRouter:
             package = repo.package(window.package_id, window.package_version)
             view = window_view(window)
             view["policy"] = repo.window_policy(window_id).value
-            view["package"] = jsonable(package)
-            final = {row.city_code: row for row in repo.final_lines(window_id)}
-            if final:
+            visible = tuple(line for line in package.lines if actor.may_view_city(line.city_code, line.region))
+            view["package"] = jsonable(replace(package, lines=visible))
+            regions = {line.city_code: line.region for line in package.lines}
+            final = [row for row in repo.final_lines(window_id)
+                     if actor.may_view_city(row.city_code, regions.get(row.city_code, ""))]
+            if window.status is WindowStatus.CLOSED:
+                view["final_version"] = final_version_of(session, window_id)
                 view["final"] = [
-                    {"city_code": code, "original_target": format(row.original_target, "f"),
+                    {"city_code": row.city_code, "original_target": format(row.original_target, "f"),
                      "final_target": format(row.final_target, "f"), "change": row.change,
                      "request_id": row.request_id}
-                    for code, row in final.items()
+                    for row in final
                 ]
-                view["document_id"] = f"doc-{window_id}"
+                if actor.may_read_national_document():
+                    view["document_id"] = f"doc-{window_id}"
             return view
 
     @router.get("/windows/{window_id}/requests")

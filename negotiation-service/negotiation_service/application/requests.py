@@ -21,6 +21,7 @@ from negotiation_service.domain.requests import (
     Slot,
     Verdict,
     amend_request,
+    decision_action,
     file_request,
 )
 from negotiation_service.domain.window import Window
@@ -77,7 +78,7 @@ def decide_request(uow: UnitOfWork, actor: Actor, request_id: str, verdict: Verd
     if after.status is RequestStatus.APPROVED:
         _check_offset_feasible(repo, window, after)
     repo.save_request(before, after)
-    append_audit(uow.session, actor.user_id, now, f"request.{verdict.value}d_as_{_slot_of(before, after)}",
+    append_audit(uow.session, actor.user_id, now, decision_action(verdict, _slot_of(before, after)),
                  f"request:{request_id}", audit_state(before), audit_state(after))
     if after.status in (RequestStatus.APPROVED, RequestStatus.REJECTED):
         uow.publish(RequestDecided(
@@ -98,8 +99,8 @@ def _check_offset_feasible(repo: NegotiationRepository, window: Window, approved
     final_version(package, [*others, approved], policy)
 
 
-def _slot_of(before: AdjustmentRequest, after: AdjustmentRequest) -> str:
-    return "director" if before.director != after.director else "finance"
+def _slot_of(before: AdjustmentRequest, after: AdjustmentRequest) -> Slot:
+    return Slot.DIRECTOR if before.director != after.director else Slot.FINANCE
 
 
 def _expect(request: AdjustmentRequest, expected_version: int | None) -> None:

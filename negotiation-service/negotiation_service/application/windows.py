@@ -23,7 +23,7 @@ from negotiation_service.domain.integrity import bind_to_window
 from negotiation_service.domain.package import PackageLine, PackageSnapshot
 from negotiation_service.domain.requests import RequestStatus
 from negotiation_service.domain.window import Window, WindowStatus, open_window
-from shared.events.allocation import PackagePublished
+from shared.events.allocation import PackagePublished, TargetsRevised
 from shared.events.negotiation import (
     FinalLine,
     RequesterRestricted,
@@ -65,6 +65,7 @@ def open_for_package(uow: UnitOfWork, event: PackagePublished, duration: timedel
     window = open_window(window_id_for(event.package_id, event.version), event.package_id, event.version, now,
                          duration)
     repo.add_package(package, now)
+    repo.record_package_version(package.package_id, package.version, "generated", None, now)
     repo.add_window(window, policy)
     schedule(uow.session, CLOSE_WINDOW, window.window_id, window.closes_at)
     append_audit(uow.session, SYSTEM, now, "window.opened", f"window:{window.window_id}", None,
@@ -116,19 +117,22 @@ def close(uow: UnitOfWork, window_id: str, pdf_dir: Path | None = None) -> Close
         log.error("window %s: %s; the total moves instead", window_id, error)
         final = final_version(package, after, OffsetPolicy.MOVE_TOTAL)
     repo.add_final_lines(window_id, final.lines)
-    rendered = render_final_pdf(FinalDocument.build(package, closed, final, after, now))
+    # Allocation adds the final lines as the version after the latest one it has announced to us.
+    next_version = max(repo.latest_package_version(window.package_id) or 0, window.package_version) + 1
+    rendered = render_final_pdf(FinalDocument.build(package, closed, final, after, now, next_version))
     document_id = document_id_for(window_id)
     filename = f"{window_id}.pdf"
     uow.session.execute(documents.insert().values(
         document_id=document_id, window_id=window_id, filename=filename, media_type="application/pdf",
         sha256=rendered.sha256, size=len(rendered.content), content=rendered.content, created_at=now,
+        final_version=next_version,
     ))
     repo.save_window(window, closed)
     counts = Counter(request.status for request in after)
     append_audit(uow.session, SYSTEM, now, "window.closed", f"window:{window_id}",
                  {"status": window.status.value},
                  {"status": closed.status.value, "closed_at": closed.closed_at, "policy": final.policy.value,
-                  "final_total": final.total, "pdf_sha256": rendered.sha256,
+                  "final_total": final.total, "pdf_sha256": rendered.sha256, "final_version": next_version,
                   "approved": counts[RequestStatus.APPROVED], "rejected": counts[RequestStatus.REJECTED],
                   "expired": counts[RequestStatus.EXPIRED]})
     uow.publish(WindowClosed(window_id=window_id, package_id=window.package_id, closed_at=closed.closed_at,
@@ -154,3 +158,42 @@ def close(uow: UnitOfWork, window_id: str, pdf_dir: Path | None = None) -> Close
 
 def document(session, document_id: str):
     return session.execute(select(documents).where(documents.c.document_id == document_id)).first()
+
+
+def final_version_of(session, window_id: str) -> int | None:
+    """The package version a closed window's final lines became (None before the close)."""
+    return session.execute(select(documents.c.final_version).where(documents.c.window_id == window_id)).scalar()
+
+
+def record_revision(uow: UnitOfWork, event: TargetsRevised, pdf_dir: Path | None = None) -> None:
+    """Remember the package's new version. When it is the version a closed window's final lines
+    became and the archived PDF named another number (a revision overtook the close), render the
+    PDF again with the right number and record the replacement in the audit trail."""
+    repo = NegotiationRepository(uow.session)
+    if not repo.record_package_version(event.package_id, event.version, event.provenance.source,
+                                       event.provenance.reference, uow.now()):
+        return
+    if event.provenance.source != "negotiation" or not event.provenance.reference:
+        return
+    window_id = event.provenance.reference
+    row = document(uow.session, document_id_for(window_id))
+    if row is None or row.final_version == event.version:
+        return
+    window = repo.window(window_id)
+    package = repo.package(window.package_id, window.package_version)
+    closed_requests = repo.requests(window_id=window_id)
+    policy = repo.window_policy(window_id)
+    try:
+        final = final_version(package, closed_requests, policy)
+    except ConflictError:  # as at the close
+        final = final_version(package, closed_requests, OffsetPolicy.MOVE_TOTAL)
+    rendered = render_final_pdf(
+        FinalDocument.build(package, window, final, closed_requests, row.created_at, event.version))
+    uow.session.execute(documents.update().where(documents.c.document_id == row.document_id).values(
+        sha256=rendered.sha256, size=len(rendered.content), content=rendered.content, final_version=event.version))
+    append_audit(uow.session, SYSTEM, uow.now(), "document.rendered_again", f"document:{row.document_id}",
+                 {"final_version": row.final_version, "sha256": row.sha256},
+                 {"final_version": event.version, "sha256": rendered.sha256})
+    if pdf_dir is not None:
+        pdf_dir.mkdir(parents=True, exist_ok=True)
+        (pdf_dir / row.filename).write_bytes(rendered.content)

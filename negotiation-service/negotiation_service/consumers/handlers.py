@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from negotiation_service.application import integrity, windows
 from negotiation_service.settings import NegotiationSettings
 from shared.envelope import Envelope
-from shared.events.allocation import PackagePublished, PeriodActualsFinalized
+from shared.events.allocation import PackagePublished, PeriodActualsFinalized, TargetsRevised
 from shared.outbox import UnitOfWork
 
 
-def make_handlers(settings: NegotiationSettings) -> dict:
+def make_handlers(settings: NegotiationSettings, pdf_dir: Path | None = None) -> dict:
     duration = timedelta(hours=settings.window_hours)
 
     def on_package_published(event: PackagePublished, _envelope: Envelope, uow: UnitOfWork) -> None:
@@ -20,4 +21,8 @@ def make_handlers(settings: NegotiationSettings) -> dict:
     def on_period_actuals_finalized(event: PeriodActualsFinalized, _envelope: Envelope, uow: UnitOfWork) -> None:
         integrity.score_period(uow, event)
 
-    return {PackagePublished.TYPE: on_package_published, PeriodActualsFinalized.TYPE: on_period_actuals_finalized}
+    def on_targets_revised(event: TargetsRevised, _envelope: Envelope, uow: UnitOfWork) -> None:
+        windows.record_revision(uow, event, pdf_dir)
+
+    return {PackagePublished.TYPE: on_package_published, PeriodActualsFinalized.TYPE: on_period_actuals_finalized,
+            TargetsRevised.TYPE: on_targets_revised}

@@ -9,6 +9,8 @@ REGION_DIRECTOR = "region_director"
 CITY_MANAGER = "city_manager"
 FINANCE = "finance"
 ADMIN = "admin"
+# The whole package (every city) and the national final PDF; city managers see only their cities.
+NATIONAL_READERS = frozenset({HQ_PLANNER, FINANCE, ADMIN, REGION_DIRECTOR})
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class Actor:
         if self.roles & {HQ_PLANNER, FINANCE, ADMIN}:
             return True
         return self.may_file_for(city_code, region)
+
+    def may_read_national_document(self) -> bool:
+        """The archived final PDF lists every city of the package."""
+        return bool(self.roles & NATIONAL_READERS)
 
 
 def actor(user_id: str, *roles: str, regions: tuple[str, ...] = (), cities: tuple[str, ...] = ()) -> Actor:

@@ -18,6 +18,7 @@ from shared.timeutil import UTC
 MAX_REASON_CHARS = 2000
 MAX_EVIDENCE_REFS = 20
 MAX_EVIDENCE_CHARS = 500
+MAX_CLAIM_DIGITS = 15  # whole digits of a claimed target (a quadrillion yuan is beyond any city)
 
 
 class ReasonCategory(StrEnum):
@@ -49,6 +50,20 @@ class Slot(StrEnum):
 class Verdict(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
+
+    @property
+    def past_tense(self) -> str:
+        return _PAST_TENSE[self]
+
+
+_PAST_TENSE = {Verdict.APPROVE: "approved", Verdict.REJECT: "rejected"}
+
+
+def decision_action(verdict: Verdict, slot: Slot) -> str:
+    """The audit trail's action for one approver's decision, e.g. `request.rejected_as_finance`.
+    (Rows written before this was fixed say `request.rejectd_as_...`; they stay as written: the chain
+    hashes them.)"""
+    return f"request.{Verdict(verdict).past_tense}_as_{Slot(slot).value}"
 
 
 @dataclass(frozen=True)
@@ -222,6 +237,8 @@ def expire_request(request: AdjustmentRequest, at: datetime) -> AdjustmentReques
 def _validated_claim(value: Decimal, quantum: Decimal) -> Decimal:
     if not isinstance(value, Decimal) or not value.is_finite():
         raise RuleViolation("invalid_claim", f"the claim must be a finite Decimal, got {value!r}")
+    if value.adjusted() >= MAX_CLAIM_DIGITS:  # before any arithmetic: 1e309 exceeds the Decimal context
+        raise RuleViolation("claim_too_large", f"the claimed target has more than {MAX_CLAIM_DIGITS} digits")
     if value <= 0:
         raise RuleViolation("claim_not_positive", f"the claimed target must be above zero, got {value}")
     if value % quantum != 0:
