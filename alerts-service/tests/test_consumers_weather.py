@@ -141,3 +141,16 @@ def test_acknowledging_an_alert(running, publish, alerts_host):
     assert (again.status_code, again.json()["code"]) == (409, "already_acknowledged")
     assert client.get("/api/v1/alerts/alerts?acknowledged=false", headers=headers).json() == []
     assert client.get("/api/v1/alerts/alerts", headers=outsider).json() == []
+
+
+def test_acknowledging_needs_no_body(running, publish):
+    host, client, headers, _ = running
+    publish(host, forecast("440100", "广州", "华南", date(2016, 7, 5), date(2016, 7, 10), ["35", "35", "35"], "w1"))
+    host.wait_until_quiet(30)
+    (alert,) = client.get("/api/v1/alerts/alerts", headers=headers).json()
+    manager = {"Authorization": "Bearer " + host.authenticator.mint("u_gz", ["city_manager"], cities=["440100"])}
+    acked = client.post(f"/api/v1/alerts/alerts/{alert['alert_id']}/acknowledge", headers=manager)
+    assert acked.status_code == 200, acked.text
+    assert (acked.json()["acknowledged_by"], acked.json()["acknowledgement_note"], acked.json()["version"]) == (
+        "u_gz", None, 2)
+    assert acked.json()["acknowledged_at"] == "2016-07-05T01:00:00Z"

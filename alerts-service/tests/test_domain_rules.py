@@ -129,3 +129,52 @@ def test_the_shipped_rules_load_and_round_trip():
     assert document.groups == {"south": ("华南", "华中", "西南")}
     again = load_rules_yaml(dump_rules_yaml(list(document.rules), document.groups))
     assert again == document
+
+
+def test_limits_hold_for_new_definitions_while_stored_ones_still_load():
+    from alerts_service.domain.rules import check_limits
+
+    stored = rule_from_mapping({"id": "old", "kind": "weather_spell", "scope": {"groups": ["south"]},
+                                "params": {"threshold_c": "1e309", "min_days": 10**21}})
+    assert stored.params.threshold_c == Decimal("1E+309")  # a version saved before the limits: still readable
+    with pytest.raises(RuleInvalid) as caught:
+        check_limits(stored)
+    assert (caught.value.field, caught.value.message) == ("params.threshold_c", "must be between -60 and 70")
+    check_limits(rule_from_mapping({"id": "ok", "kind": "weather_spell", "scope": {"groups": ["south"]},
+                                    "params": {"threshold_c": "-60", "min_days": 60, "lead_days": 0},
+                                    "cooldown": "365d"}))
+    for raw, field in (({"kind": "sales_cliff", "params": {"critical_pct": "101"}}, "params.critical_pct"),
+                       ({"kind": "sales_cliff", "params": {"weeks": 53}}, "params.weeks"),
+                       ({"kind": "attainment_lag", "params": {"lag_points": "100.5"}}, "params.lag_points"),
+                       ({"kind": "calendar_window", "params": {"lead_days": 31, "windows": [
+                           {"name": "开学季", "start": "08-25", "end": "09-10"}]}}, "params.lead_days")):
+        rule = rule_from_mapping({"id": "r", "scope": {"regions": ["华东"]}, **raw})
+        with pytest.raises(RuleInvalid) as out_of_bounds:
+            check_limits(rule)
+        assert out_of_bounds.value.field == field
+
+
+def test_non_finite_numbers_never_parse():
+    for params in ({"threshold_c": "Infinity"}, {"threshold_c": "NaN"}):
+        with pytest.raises(RuleInvalid) as caught:
+            rule_from_mapping({"id": "x", "kind": "weather_spell", "scope": {"groups": ["south"]}, "params": params})
+        assert caught.value.field == "params.threshold_c"
+    with pytest.raises(RuleInvalid) as yaml_inf:
+        load_rules_yaml("- {id: a, kind: weather_spell, scope: {groups: [south]}, params: {threshold_c: .inf}}")
+    assert yaml_inf.value.field == "yaml" and "not a finite number: .inf" in yaml_inf.value.message
+
+
+def test_admitting_a_rule_refuses_unknown_groups_and_warns_of_unknown_places():
+    from alerts_service.domain.rules import admit
+
+    directory = CityDirectory.of([CityInfo("440100", "广州", "华南"), CityInfo("650100", "乌鲁木齐", "新疆片区")])
+    rule = rule_from_mapping({"id": "r", "kind": "weather_spell",
+                              "scope": {"cities": ["广州", "440100", "999999"], "regions": ["新疆片区", "火星"],
+                                        "groups": ["south"]}})
+    assert admit(rule, directory) == [
+        "scope.cities: 999999 is not a city alerts knows yet; the rule covers it once it is recorded",
+        "scope.regions: 火星 is not a region alerts knows yet; no city is covered there until one is recorded"]
+    with pytest.raises(RuleInvalid) as caught:
+        admit(rule_from_mapping({"id": "r", "kind": "weather_spell", "scope": {"groups": ["south", "nowhere"]}}),
+              directory)
+    assert (caught.value.field, caught.value.message) == ("scope.groups", "unknown city group(s): nowhere; known: south")

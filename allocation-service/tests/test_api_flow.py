@@ -138,7 +138,8 @@ def test_scenario_package_attainment_uplift_finals_and_close(running):
     daily = {line["city_code"]: line["daily"] for line in package.json()["lines"]}
     assert sum(Decimal(v) for v in daily["330100"].values()) == 581
 
-    # actuals for 1–3 July: attainment per city, emitted as events
+    # actuals for 1–3 July, in the evening of 3 July (Shanghai): attainment per city, emitted as events
+    host.clock.set(datetime(2016, 7, 3, 13, 0, tzinfo=UTC))
     july = {"330100": [DailySale(day=d, outlet_id="H1", channel="美食", orders=60) for d in days(date(2016, 7, 1), date(2016, 7, 3))]}
     publish(host, *sales_events(july, "july"))
     updates = [e for e in outbox_events(host, "allocation.attainment_updated") if e["city_code"] == "330100"]
@@ -165,8 +166,9 @@ def test_scenario_package_attainment_uplift_finals_and_close(running):
     [revised] = outbox_events(host, "allocation.targets_revised")
     assert revised["provenance"] == {"source": "rule_uplift", "reference": "upl-1", "note": "高温"}
 
-    # a manual change with a stale If-Match is refused; with the current one it makes v3
-    change = {"targets": {"440100": "300"}, "note": "广州 新店"}
+    # a manual change with a stale If-Match is refused; with the current one it makes v3 (广州 is alone
+    # in 华南: nobody can offset it, so the total may move only when asked)
+    change = {"targets": {"440100": "300"}, "note": "广州 新店", "allow_total_change": True}
     stale = client.patch(f"/api/v1/allocation/packages/{package_id}/targets", json=change,
                          headers={**planner, "If-Match": '"1"'})
     assert stale.status_code == 409 and stale.json()["code"] == "stale_version"
@@ -191,6 +193,7 @@ def test_scenario_package_attainment_uplift_finals_and_close(running):
     assert text.headers["content-type"].startswith("text/markdown") and "杭州市: 目标 600" in text.text
 
     # the first fact after the period closes it: period_actuals_finalized, once
+    host.clock.set(datetime(2016, 7, 11, 13, 0, tzinfo=UTC))
     publish(host, *sales_events({"330100": [DailySale(day=date(2016, 7, 11), outlet_id="H1", channel="美食", orders=1)]}, "after"))
     [final] = outbox_events(host, "allocation.period_actuals_finalized")
     assert {c["city_code"]: (c["target"], c["actual"]) for c in final["cities"]} == {
@@ -201,7 +204,7 @@ def test_scenario_package_attainment_uplift_finals_and_close(running):
 
 def test_heat_map_json_and_png(running):
     host, client = running
-    headers = auth(host, "region_director", regions=["华东"])
+    headers = auth(host, "hq_planner")
     body = client.get("/api/v1/allocation/heatmap", params={"history_end": "2016-06-30"}, headers=headers).json()
     features = {f["city_code"]: f for f in body["features"]}
     assert body["window"] == {"start": "2015-07-01", "end": "2016-06-30"}
@@ -223,3 +226,38 @@ def test_errors_are_problems(running):
                                                            "model_params": {"expression": "__import__('os')"}}, headers=planner)
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_model"
     assert client.get("/api/v1/allocation/packages").status_code == 401
+
+
+def test_sales_total_reports_the_facts_held_latest_revision_winning(running):
+    host, client = running
+    headers = auth(host, "city_manager", cities=["440100"])
+    url = "/api/v1/allocation/sales/total"
+
+    def total(start: str, end: str, city_code: str | None = None) -> dict:
+        params = {"start": start, "end": end, **({"city_code": city_code} if city_code else {})}
+        answer = client.get(url, params=params, headers=headers)
+        assert answer.status_code == 200
+        return answer.json()
+
+    # history_sales(): 杭州 H1 10/day × 396 days; 上海 S1 20/day × 214 days (2015) + 24/day × 182 days
+    # (2016 H1), S2 30/day × 30 days (June 2016); 广州 G1 5/day × 61 days (May-June 2016).
+    assert total("2015-06-01", "2016-06-30") == {"city_code": None, "start": "2015-06-01", "end": "2016-06-30",
+                                                 "orders": 3960 + 4280 + 4368 + 900 + 305, "facts": 396 + 426 + 61}
+    assert total("2016-06-01", "2016-06-30", "310000")["orders"] == 24 * 30 + 30 * 30 == 1620
+    assert total("2016-06-01", "2016-06-30", "310000")["facts"] == 60
+    assert total("2016-07-01", "2016-07-31") == {"city_code": None, "start": "2016-07-01", "end": "2016-07-31",
+                                                 "orders": 0, "facts": 0}
+    publish(host, DailySalesRecorded(batch_id="fix", city_code="310000", city_name=NAME["310000"], region="华东", sales=[
+        DailySale(day=date(2016, 6, 30), outlet_id="S2", channel="超市便利店", orders=100, revision=2),  # 30 → 100
+        DailySale(day=date(2016, 6, 29), outlet_id="S2", channel="超市便利店", orders=50, revision=3),  # 30 → 50
+        DailySale(day=date(2016, 6, 28), outlet_id="S1", channel="美食", orders=1, revision=2),
+        DailySale(day=date(2016, 6, 28), outlet_id="S1", channel="美食", orders=2, revision=2),  # 24 → 2 (later tie)
+    ]))
+    publish(host, DailySalesRecorded(batch_id="stale", city_code="310000", city_name=NAME["310000"], region="华东",
+                                     sales=[DailySale(day=date(2016, 6, 29), outlet_id="S2", channel="超市便利店",
+                                                      orders=999, revision=2)]))  # older than revision 3: ignored
+    assert total("2016-06-01", "2016-06-30", "310000") == {
+        "city_code": "310000", "start": "2016-06-01", "end": "2016-06-30",
+        "orders": 1620 + (100 - 30) + (50 - 30) + (2 - 24), "facts": 60}
+    assert client.get(url, params={"start": "2016-06-01", "end": "2016-06-30"}).status_code == 401
+    assert client.get(url, params={"start": "2016-06-01"}, headers=headers).status_code == 422

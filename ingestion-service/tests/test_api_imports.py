@@ -44,7 +44,8 @@ def test_upload_import_report_and_reimport(api):
          "units": None, "revision": 1},
     ]
     total = api.get("/sales/total", params={"start": "2016-07-01", "end": "2016-07-31"})
-    assert total.json() == {"city_code": None, "start": "2016-07-01", "end": "2016-07-31", "orders": 1219, "facts": 3}
+    assert total.json() == {"city_code": None, "start": "2016-07-01", "end": "2016-07-31", "regions": None,
+                            "orders": 1219, "facts": 3}
 
     again = api.import_and_wait("sales_wide", WIDE, "daily.csv")
     assert (again["accepted"], again["unchanged"], again["rejected"]) == (0, 3, 1)

@@ -1,4 +1,5 @@
 import io
+import time
 from datetime import date, datetime
 
 import pytest
@@ -81,3 +82,78 @@ def test_a_damaged_xlsx_is_a_whole_file_problem():
     with pytest.raises(FileProblem) as caught:
         read_table(b"PK\x03\x04 not really a zip", "x.xlsx")
     assert caught.value.code == "malformed_xlsx"
+
+
+# -- width limits (a 2 MB header of 200,000 columns must not tie the server up) -------------------
+def test_a_header_of_200000_columns_is_refused_from_the_raw_bytes_at_once():
+    from ingestion_service.domain.tables import check_csv_header
+
+    header = "day,outlet_id,orders," + ",".join(f"c{i}" for i in range(200_000 - 3))
+    data = (header + "\n2016-07-01,1,3\n").encode()
+    started = time.perf_counter()
+    with pytest.raises(FileProblem) as refused:
+        read_table(data, "wide.csv")
+    assert time.perf_counter() - started < 0.5
+    assert refused.value.code == "too_many_columns"
+    assert refused.value.detail == ("the header line is longer than 65536 bytes: at most 2000 columns are "
+                                    "accepted")
+    with pytest.raises(FileProblem):
+        check_csv_header(data)
+
+
+def test_more_than_2000_columns_are_refused_but_2000_are_read():
+    too_wide = ("a," * 2000 + "b\n1\n").encode()  # 2001 columns, 4 kB
+    with pytest.raises(FileProblem) as refused:
+        read_table(too_wide, "x.csv")
+    assert (refused.value.code, refused.value.detail) == (
+        "too_many_columns", "the header has 2001 columns; at most 2000 are accepted")
+    quoted = ('"a,b",' + ",".join(f"c{i}" for i in range(1999)) + "\n1\n").encode()  # commas in quotes do not count
+    assert len(read_table(quoted, "x.csv").columns) == 2000
+    blank_first = ("\n\n" + ",".join(f"c{i}" for i in range(2001)) + "\n1\n").encode("gb18030")
+    with pytest.raises(FileProblem) as blank:
+        read_table(blank_first, "x.csv")
+    assert blank.value.code == "too_many_columns"
+    wide_row = ("a,b\n" + "1," * 2001 + "1\n").encode()  # a short header but a data row of 2002 cells
+    with pytest.raises(FileProblem) as row:
+        read_table(wide_row, "x.csv")
+    assert (row.value.code, row.value.detail) == (
+        "too_many_columns", "row 2 has 2002 cells; at most 2000 columns are accepted")
+
+
+def test_naming_columns_is_linear_in_the_width(monkeypatch):
+    from ingestion_service.domain import tables
+
+    monkeypatch.setattr(tables, "MAX_COLUMNS", 1_000_000, raising=False)
+    monkeypatch.setattr(tables, "MAX_HEADER_BYTES", 10_000_000, raising=False)
+    width = 40_000
+    data = (",".join(f"c{i}" for i in range(width)) + ",\n" + ",".join("1" * 1 for _ in range(width + 1)) + "\n")
+    started = time.perf_counter()
+    table = read_table(data.encode(), "x.csv")
+    assert time.perf_counter() - started < 1.0  # quadratic duplicate detection took ~60 s here
+    assert (len(table.columns), table.columns[-1]) == (width + 1, f"column_{width + 1}")
+
+
+def test_xlsx_and_json_lines_are_held_to_the_same_width():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["a", "b"])
+    sheet.append([1, 2])
+    sheet.cell(row=3, column=5000).number_format = "0.00"  # formatting stretches the sheet, no data there
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table = read_table(buffer.getvalue(), "x.xlsx")
+    assert (table.columns, [r.values for r in table.records]) == (["a", "b"], [("1", "2")])
+
+    sheet.cell(row=2, column=2001, value="x")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(FileProblem) as refused:
+        read_table(buffer.getvalue(), "x.xlsx")
+    assert (refused.value.code, refused.value.detail) == (
+        "too_many_columns", "row 2 has 2001 cells; at most 2000 columns are accepted")
+
+    line = "{" + ",".join(f'"k{i}": 1' for i in range(2001)) + "}\n"
+    with pytest.raises(FileProblem) as jsonl:
+        read_table(line.encode(), "x.jsonl")
+    assert (jsonl.value.code, jsonl.value.detail) == (
+        "too_many_columns", "row 1 has 2001 cells; at most 2000 columns are accepted")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, cast, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from alerts_service.adapters.tables import (
@@ -19,6 +21,7 @@ from alerts_service.adapters.tables import (
 )
 from alerts_service.domain.cities import CityDirectory, CityInfo
 from alerts_service.domain.weather_spells import DataQualityWarning, WeatherReading
+from shared.db import UTCDateTime
 
 
 class FactRepository:
@@ -47,74 +50,82 @@ class FactRepository:
     # -- sales -----------------------------------------------------------------------------------
     def store_sales(self, city_code: str, facts: Iterable, now: datetime) -> set[date]:
         """Store outlet facts (a revision replaces a lower one; a lower or equal one is ignored
-        unless the value is new), re-total the touched days; returns the days that changed."""
+        unless the value is new), re-total the touched days; returns the days that changed.
+
+        Set-based: one `INSERT … ON CONFLICT … DO UPDATE … WHERE excluded.revision > stored.revision
+        RETURNING day` per batch; the rows it returns (inserted or updated) are the changed ones.
+        """
         facts = list(facts)
         if not facts:
             return set()
-        days = {fact.day for fact in facts}
-        existing = {
-            (row.day, row.outlet_id, row.channel): (row.revision, row.orders)
-            for row in self.session.execute(
-                select(outlet_daily_sales).where(
-                    outlet_daily_sales.c.city_code == city_code, outlet_daily_sales.c.day.in_(days)
-                )
-            )
-        }
-        inserts: dict[tuple, dict] = {}
-        changed: set[date] = set()
-        for fact in facts:
-            key = (fact.day, fact.outlet_id, fact.channel)
-            stored = existing.get(key)
-            if stored is None:
-                inserts[key] = {
-                    "city_code": city_code, "day": fact.day, "outlet_id": fact.outlet_id,
-                    "channel": fact.channel, "orders": fact.orders, "revision": fact.revision,
-                }
-                existing[key] = (fact.revision, fact.orders)
-                changed.add(fact.day)
-            elif fact.revision > stored[0] or (key in inserts and fact.revision == stored[0]):
-                if key in inserts:
-                    inserts[key].update(orders=fact.orders, revision=fact.revision)
-                else:
-                    self.session.execute(
-                        outlet_daily_sales.update()
-                        .where(
-                            outlet_daily_sales.c.city_code == city_code, outlet_daily_sales.c.day == fact.day,
-                            outlet_daily_sales.c.outlet_id == fact.outlet_id,
-                            outlet_daily_sales.c.channel == fact.channel,
-                        )
-                        .values(orders=fact.orders, revision=fact.revision)
-                    )
-                existing[key] = (fact.revision, fact.orders)
-                changed.add(fact.day)
-        if inserts:
-            self.session.execute(outlet_daily_sales.insert(), list(inserts.values()))
+        rows = self._sales_rows(city_code, facts)
+        returned = set_based_upsert(self.session, outlet_daily_sales, rows, _SALES_KEY, strictly_newer=True,
+                                    returning=("day",)) if rows else []
+        changed = {row[0] for row in returned}
         if changed:
             self._retotal(city_code, changed, now)
         return changed
 
-    def _retotal(self, city_code: str, days: set[date], now: datetime) -> None:
-        totals = self.session.execute(
-            select(
-                outlet_daily_sales.c.day,
-                func.sum(outlet_daily_sales.c.orders).label("orders"),
-                func.count(func.distinct(outlet_daily_sales.c.outlet_id)).label("outlets"),
+    def _sales_rows(self, city_code: str, facts: list) -> list[dict]:
+        """One row per (day, outlet, channel), the one that applying the facts one by one keeps:
+        a new key keeps its highest revision (the later fact on a tie), a stored key the first
+        fact of its highest revision above the stored one. Only repeated keys need the stored
+        revisions (one small query); a single fact per key is settled by the statement's WHERE."""
+        chosen: dict[tuple, object] = {}
+        repeated: dict[tuple, list] = {}
+        for fact in facts:
+            key = (fact.day, fact.outlet_id, fact.channel)
+            if key in chosen:
+                repeated.setdefault(key, [chosen[key]]).append(fact)
+            chosen[key] = fact
+        if repeated:
+            stored = self._stored_revisions(city_code, repeated)
+            for key, sequence in repeated.items():
+                kept = _kept_fact(sequence, stored.get(key))
+                if kept is None:
+                    del chosen[key]
+                else:
+                    chosen[key] = kept
+        return [
+            {"city_code": city_code, "day": fact.day, "outlet_id": fact.outlet_id, "channel": fact.channel,
+             "orders": fact.orders, "revision": fact.revision}
+            for fact in chosen.values()
+        ]
+
+    def _stored_revisions(self, city_code: str, keys: Iterable[tuple]) -> dict[tuple, int]:
+        keys = set(keys)
+        rows = self.session.execute(
+            select(outlet_daily_sales.c.day, outlet_daily_sales.c.outlet_id, outlet_daily_sales.c.channel,
+                   outlet_daily_sales.c.revision).where(
+                outlet_daily_sales.c.city_code == city_code,
+                outlet_daily_sales.c.day.in_({key[0] for key in keys}),
+                outlet_daily_sales.c.outlet_id.in_({key[1] for key in keys}),
             )
-            .where(outlet_daily_sales.c.city_code == city_code, outlet_daily_sales.c.day.in_(days))
-            .group_by(outlet_daily_sales.c.day)
-        ).all()
+        )
+        return {(row.day, row.outlet_id, row.channel): row.revision for row in rows
+                if (row.day, row.outlet_id, row.channel) in keys}
+
+    def _retotal(self, city_code: str, days: set[date], now: datetime) -> None:
+        """Recompute the city's totals of these days inside the database (delete + INSERT … SELECT)."""
+        where = (outlet_daily_sales.c.city_code == city_code, outlet_daily_sales.c.day.in_(days))
         self.session.execute(
             city_daily_actuals.delete().where(
                 city_daily_actuals.c.city_code == city_code, city_daily_actuals.c.day.in_(days)
             )
         )
+        totals = (
+            select(
+                outlet_daily_sales.c.city_code,
+                outlet_daily_sales.c.day,
+                func.sum(outlet_daily_sales.c.orders),
+                func.count(func.distinct(outlet_daily_sales.c.outlet_id)),
+                literal(now, UTCDateTime()),
+            )
+            .where(*where)
+            .group_by(outlet_daily_sales.c.city_code, outlet_daily_sales.c.day)
+        )
         self.session.execute(
-            city_daily_actuals.insert(),
-            [
-                {"city_code": city_code, "day": row.day, "orders": int(row.orders), "outlets": row.outlets,
-                 "updated_at": now}
-                for row in totals
-            ],
+            city_daily_actuals.insert().from_select(["city_code", "day", "orders", "outlets", "updated_at"], totals)
         )
 
     def city_actuals(self, city_code: str, first: date, last: date) -> dict[date, Decimal]:
@@ -189,3 +200,75 @@ class FactRepository:
     def package_period(self, package_id: str) -> tuple[date, date] | None:
         row = self.session.execute(select(packages).where(packages.c.package_id == package_id)).first()
         return None if row is None else (row.period_start, row.period_end)
+
+
+_SALES_KEY = ("city_code", "day", "outlet_id", "channel")
+
+
+def _kept_fact(sequence: list, stored_revision: int | None):
+    """The fact that applying `sequence` one by one leaves stored (None: the stored row stays)."""
+    current, inserted, kept = stored_revision, stored_revision is None, None
+    for fact in sequence:
+        if current is None or fact.revision > current or (inserted and fact.revision == current):
+            kept, current = fact, fact.revision
+    return kept
+
+
+def set_based_upsert(session: Session, table: Table, rows: Sequence[dict], keys: Sequence[str], *,
+                     revisioned: bool = True, strictly_newer: bool = False, returning: Sequence[str] = ()) -> list:
+    """`INSERT … ON CONFLICT (keys) DO UPDATE SET <other columns> WHERE excluded.revision >= (or >)
+    table.revision` for many rows in one statement; returns the `returning` columns of the rows
+    inserted or updated (a row the WHERE skips is not returned).
+
+    - PostgreSQL: `INSERT … SELECT * FROM unnest(:col1, :col2, …)`, one typed array parameter per
+      column: one statement whatever the batch size, no bind-parameter limit, and a text that
+      SQLAlchemy and psycopg both cache (a 500-row multi-row VALUES has thousands of parameters:
+      SQLAlchemy recompiles `.values(rows)` on every call and psycopg re-parses any query of more
+      than 50 parameters, which costs more than the per-row statements it replaces).
+    - SQLite: multi-row `INSERT … VALUES (…), (…) … RETURNING` through SQLAlchemy's
+      "insertmanyvalues" (one cached compilation, rendered per chunk of at most 1,000 rows and
+      32,700 bind parameters, under SQLite's 32,766).
+    Rows must all have the same columns and distinct keys.
+    """
+    if not rows:
+        return []
+    names = tuple(rows[0])
+    dialect = session.get_bind().dialect.name
+    options = (tuple(keys), revisioned, strictly_newer, tuple(returning or keys))
+    if dialect == "postgresql" and len(rows) > 1:
+        statement = _unnest_upsert(table, names, *options)
+        result = session.execute(statement, {name: [row[name] for row in rows] for name in names})
+    else:
+        statement = _values_upsert(dialect, table, names, *options)
+        result = session.execute(statement, list(rows))
+    return list(result) if returning else []
+
+
+def _conflict_clause(statement, table: Table, names, keys, revisioned: bool, strictly_newer: bool):
+    updates = {name: statement.excluded[name] for name in names if name not in keys}
+    where = None
+    if revisioned:
+        where = (statement.excluded.revision > table.c.revision if strictly_newer
+                 else statement.excluded.revision >= table.c.revision)
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=updates, where=where)
+
+
+@lru_cache(maxsize=32)
+def _values_upsert(dialect: str, table: Table, names, keys, revisioned, strictly_newer, returning):
+    """The single-row form; executed with a list of rows it becomes multi-row VALUES statements
+    ("insertmanyvalues" needs RETURNING)."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = _conflict_clause(statement, table, names, keys, revisioned, strictly_newer)
+    return statement.returning(*(table.c[name] for name in returning))
+
+
+@lru_cache(maxsize=32)
+def _unnest_upsert(table: Table, names, keys, revisioned, strictly_newer, returning):
+    arrays = [
+        cast(bindparam(name, type_=postgresql.ARRAY(table.c[name].type)), postgresql.ARRAY(table.c[name].type))
+        for name in names
+    ]
+    source = func.unnest(*arrays).table_valued(*names).render_derived(name="incoming")
+    statement = postgresql.insert(table).from_select(names, select(*(source.c[name] for name in names)))
+    statement = _conflict_clause(statement, table, names, keys, revisioned, strictly_newer)
+    return statement.returning(*(table.c[name] for name in returning))

@@ -24,6 +24,7 @@ from shared.timeutil import iso_shanghai
 
 router = APIRouter(tags=["alerts"])
 ACKNOWLEDGERS = ("hq_planner", "region_director", "city_manager")
+MAX_OFFSET = 10_000_000
 
 
 def alert_read(row) -> AlertRead:
@@ -48,7 +49,7 @@ def list_alerts(
     region: str | None = None,
     acknowledged: bool | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[AlertRead]:
     """Newest first; only the cities the caller may see."""
     with wiring.sessions() as session:
@@ -70,8 +71,11 @@ def get_alert(alert_id: str, wiring: Wiring, principal: CurrentPrincipal) -> Ale
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead)
 def acknowledge(
-    alert_id: str, body: Acknowledge, wiring: Wiring, principal: Principal = require_roles(*ACKNOWLEDGERS)
+    alert_id: str, wiring: Wiring, body: Acknowledge | None = None,
+    principal: Principal = require_roles(*ACKNOWLEDGERS),
 ) -> AlertRead:
+    """The body (a note, the expected version) is optional."""
+    body = body or Acknowledge()
     with wiring.unit_of_work() as uow:
         repository = AlertRepository(uow.session)
         row = repository.get(alert_id)

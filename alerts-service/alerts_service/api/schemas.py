@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_VERSION = 2**31 - 1  # versions are INTEGER columns: anything larger cannot name a stored version
+
 
 class RuleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -25,7 +27,7 @@ class RuleCreate(BaseModel):
 class RuleUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    expected_version: int = Field(description="The version being edited (optimistic concurrency)")
+    expected_version: int = Field(ge=1, le=MAX_VERSION, description="The version being edited (optimistic concurrency)")
     name: str | None = None
     kind: str
     description: str | None = None
@@ -54,6 +56,8 @@ class RuleRead(BaseModel):
     action: dict[str, Any]
     cooldown: str
     versions: list[RuleVersionRead] | None = None
+    warnings: list[str] = Field(default_factory=list, description="on create and revise: cities and regions in "
+                                "the scope that alerts does not know (yet); the rule is saved all the same")
 
 
 class RuleImportResult(BaseModel):
@@ -61,10 +65,18 @@ class RuleImportResult(BaseModel):
     revised: list[str]
     unchanged: list[str]
     groups: list[str]
+    warnings: list[str] = Field(default_factory=list, description="cities and regions alerts does not know (yet)")
 
 
 class GroupWrite(BaseModel):
     regions: list[str] = Field(min_length=1, examples=[["华南", "华中", "西南"]])
+
+
+class GroupWritten(BaseModel):
+    name: str
+    regions: list[str]
+    groups: dict[str, list[str]] = Field(description="every group after the change")
+    warnings: list[str] = Field(default_factory=list, description="regions alerts does not know (yet)")
 
 
 class AlertRead(BaseModel):
@@ -95,7 +107,7 @@ class Acknowledge(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: str | None = Field(None, max_length=2000)
-    expected_version: int | None = None
+    expected_version: int | None = Field(None, ge=1, le=MAX_VERSION)
 
 
 class DeliveryAttemptRead(BaseModel):

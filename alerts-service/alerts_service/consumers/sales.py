@@ -27,6 +27,8 @@ def make_sales_handlers(settings: AlertsSettings) -> dict:
         days = {day for day in changed if day >= horizon}
         if len(event.sales) >= MAX_FACTS_PER_EVENT:
             days.discard(last_day)
+        if not days:  # a history load: nothing recent to judge, so no rule or city lookup either
+            return
         city = facts.city(event.city_code, event.city_name, event.region)
         evaluate_cliffs(uow, city, days, settings)
 

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 # "south" is configurable; by default it is the three southern regions of the seven-region convention.
 DEFAULT_GROUPS: Mapping[str, tuple[str, ...]] = {"south": ("华南", "华中", "西南")}
+# The seven-region convention (ingestion's packaged region map); other regions become known with
+# the first city recorded in them.
+CONVENTIONAL_REGIONS = frozenset({"华东", "华南", "华北", "华中", "西南", "西北", "东北"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class CityDirectory:
 
     def get(self, code: str) -> CityInfo | None:
         return self.cities.get(code)
+
+    def known_regions(self) -> frozenset[str]:
+        return CONVENTIONAL_REGIONS | {city.region for city in self.cities.values() if city.region}
 
     def regions_of_group(self, group: str) -> tuple[str, ...]:
         if group not in self.groups:

@@ -8,7 +8,7 @@ as exact `Decimal`s from their text, never through float.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import yaml
@@ -21,7 +21,14 @@ class _DecimalLoader(yaml.SafeLoader):
 
 
 def _decimal_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    return Decimal(loader.construct_scalar(node).replace("_", ""))
+    text = loader.construct_scalar(node).replace("_", "")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:  # .inf, .nan and YAML 1.1's sexagesimal 1:30.5
+        number = None
+    if number is None or not number.is_finite():
+        raise yaml.constructor.ConstructorError(None, None, f"not a finite number: {text}", node.start_mark)
+    return number
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal_float)

@@ -8,14 +8,14 @@ defaults of the issue: heat wave ≥ 35 °C (inclusive) for 3 calendar days, +15
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from alerts_service.domain.calendar_windows import CalendarWindow, parse_window
-from alerts_service.domain.cities import Scope
+from alerts_service.domain.cities import CityDirectory, Scope
 from shared.money import to_decimal
 
 KINDS = ("weather_spell", "calendar_window", "sales_cliff", "attainment_lag")
@@ -184,7 +184,8 @@ def params_to_mapping(params: Params) -> dict[str, Any]:
     return out
 
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_DURATION = re.compile(r"^\s*([0-9]+)\s*([smhd])\s*$")
+_MAX_INT_DIGITS = 12
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -193,11 +194,19 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, bool):
         raise RuleInvalid("cooldown", "must be a duration such as '7d' or '12h'")
     if isinstance(value, int) and value >= 0:
-        return timedelta(seconds=value)
+        try:
+            return timedelta(seconds=value)
+        except OverflowError as exc:
+            raise RuleInvalid("cooldown", f"must be at most {format_duration(MAX_COOLDOWN)}") from exc
     match = _DURATION.match(str(value))
     if not match:
         raise RuleInvalid("cooldown", "must be a duration such as '7d' or '12h'")
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    if len(match.group(1)) > _MAX_INT_DIGITS:
+        raise RuleInvalid("cooldown", f"must be at most {format_duration(MAX_COOLDOWN)}")
+    try:
+        return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    except OverflowError as exc:
+        raise RuleInvalid("cooldown", f"must be at most {format_duration(MAX_COOLDOWN)}") from exc
 
 
 def format_duration(value: timedelta) -> str:
@@ -222,14 +231,19 @@ def _coerce_param(kind: str, name: str, value: Any, default: Any) -> Any:
             raise RuleInvalid(where, "must be true or false")
         return value
     if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, str) and value.isdigit()):
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= _MAX_INT_DIGITS:
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
             raise RuleInvalid(where, "must be a whole number")
-        return int(value)
+        return value
     if isinstance(default, Decimal):
         try:
-            return to_decimal(value)
+            number = to_decimal(value)
         except (TypeError, ValueError) as exc:
             raise RuleInvalid(where, "must be a number given as a string or integer (no floats)") from exc
+        if not number.is_finite():
+            raise RuleInvalid(where, "must be a finite number")
+        return number
     return str(value)
 
 
@@ -260,6 +274,69 @@ def _check_params(kind: str, params: Params) -> None:
             raise RuleInvalid("params.lag_points", "must be positive")
         if params.after_day < 0:
             raise RuleInvalid("params.after_day", "must not be negative")
+
+
+# -- limits on what a new or revised rule may say ------------------------------------------------
+# Checked when a definition comes in (API, YAML import), not when a stored version is read back: a
+# version stored before these limits existed must still load (and simply never fire).
+MAX_DECIMAL_PLACES = 4
+MAX_COOLDOWN = timedelta(days=365)
+_LIMITS: dict[str, dict[str, tuple[Any, Any]]] = {
+    "weather_spell": {"threshold_c": (Decimal(-60), Decimal(70)), "min_days": (1, 60), "lead_days": (0, 30)},
+    "calendar_window": {"lead_days": (0, 30)},
+    "sales_cliff": {"drop_pct": (Decimal(0), Decimal(100)), "critical_pct": (Decimal(0), Decimal(100)),
+                    "weeks": (1, 52), "window_days": (1, 366), "min_baseline_days": (1, 366),
+                    "min_baseline": (Decimal(0), Decimal(10) ** 12)},
+    "attainment_lag": {"lag_points": (Decimal(0), Decimal(100)), "after_day": (0, 366)},
+}
+
+
+def check_limits(rule: Rule) -> None:
+    """Every number finite, within its bounds and with at most MAX_DECIMAL_PLACES decimals; raises
+    RuleInvalid naming the first field that is not."""
+    for name, (low, high) in _LIMITS[rule.kind].items():
+        _within(f"params.{name}", getattr(rule.params, name), low, high)
+    if rule.action.percent is not None:
+        _within("action.percent", rule.action.percent, Decimal(0), Decimal(100))
+    if rule.cooldown > MAX_COOLDOWN:
+        raise RuleInvalid("cooldown", f"must be at most {format_duration(MAX_COOLDOWN)}")
+
+
+def _within(where: str, value: Any, low: Any, high: Any) -> None:
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise RuleInvalid(where, "must be a finite number")
+    if not low <= value <= high:
+        raise RuleInvalid(where, f"must be between {low} and {high}")
+    if isinstance(value, Decimal) and value != value.quantize(_SMALLEST):  # bounded above, so quantize fits
+        raise RuleInvalid(where, f"at most {MAX_DECIMAL_PLACES} decimal places")
+
+
+_SMALLEST = Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
+
+
+def admit(rule: Rule, directory: CityDirectory) -> list[str]:
+    """Check a new or revised rule against the limits and what alerts knows. An unknown city group
+    is refused (groups are alerts' own configuration); cities and regions alerts has not heard of
+    are accepted, since ingestion may record them later, but named in the warnings returned."""
+    check_limits(rule)
+    unknown_groups = [group for group in rule.scope.groups if group not in directory.groups]
+    if unknown_groups:
+        raise RuleInvalid("scope.groups", f"unknown city group(s): {', '.join(unknown_groups)}; "
+                                          f"known: {', '.join(sorted(directory.groups)) or 'none'}")
+    return scope_warnings(rule.scope, directory)
+
+
+def scope_warnings(scope: Scope, directory: CityDirectory) -> list[str]:
+    names = {city.name for city in directory.cities.values()}
+    warnings = [f"scope.cities: {city} is not a city alerts knows yet; the rule covers it once it is recorded"
+                for city in scope.cities if city not in directory.cities and city not in names]
+    return warnings + region_warnings(scope.regions, directory, "scope.regions")
+
+
+def region_warnings(regions: Iterable[str], directory: CityDirectory, where: str) -> list[str]:
+    known = directory.known_regions()
+    return [f"{where}: {region} is not a region alerts knows yet; no city is covered there until one is recorded"
+            for region in regions if region not in known]
 
 
 def _scope(raw: Any) -> Scope:

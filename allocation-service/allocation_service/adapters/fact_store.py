@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,19 +15,81 @@ from allocation_service.adapters.tables import cities, daily_sales, fulfilments,
 from allocation_service.domain.history import City, Fulfilment, SalesHistory, history_from_rows
 
 
-def _insert(session: Session, table: Table):
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 def upsert(session: Session, table: Table, rows: Sequence[dict], keys: Sequence[str], revisioned: bool = False) -> None:
-    """Insert or update by primary key; with `revisioned`, an older revision never overwrites a newer one."""
+    """Insert or update by primary key; with `revisioned`, an older revision never overwrites a newer one
+    (`ON CONFLICT … DO UPDATE … WHERE excluded.revision >= table.revision`).
+
+    Set-based: a batch goes to the database as one statement (see `set_based_upsert`), not one
+    statement per row. Rows repeating a key are reduced first as a row-by-row application would
+    (`_latest`: the highest revision, the later one on a tie), since one statement may not touch
+    a row twice.
+    """
     if not rows:
         return
-    statement = _insert(session, table)
-    updates = {name: statement.excluded[name] for name in rows[0] if name not in keys}
-    where = statement.excluded.revision >= table.c.revision if revisioned else None
-    session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=updates, where=where), list(rows))
+    rows = _latest(rows, keys) if len(rows) > 1 else list(rows)
+    set_based_upsert(session, table, rows, keys, revisioned=revisioned)
+
+
+def set_based_upsert(session: Session, table: Table, rows: Sequence[dict], keys: Sequence[str], *,
+                     revisioned: bool = False, strictly_newer: bool = False, returning: Sequence[str] = ()) -> list:
+    """`INSERT … ON CONFLICT (keys) DO UPDATE SET <other columns> [WHERE excluded.revision >= (or >) table.revision]`
+    for many rows at once; returns the `returning` columns of the rows inserted or updated.
+
+    - PostgreSQL: `INSERT … SELECT * FROM unnest(:col1, :col2, …)`, one typed array parameter per
+      column: one statement whatever the batch size, no bind-parameter limit, and a statement text
+      that SQLAlchemy and psycopg both cache (a multi-row VALUES of 500 rows × 8 columns is 4,000
+      parameters: SQLAlchemy recompiles `.values(rows)` on every call (~200 ms) and psycopg
+      re-parses any query of more than 50 parameters (~60 ms), slower than the per-row executemany).
+    - SQLite: multi-row `INSERT … VALUES (…), (…) … RETURNING` through SQLAlchemy's
+      "insertmanyvalues" (one cached compilation, rendered per chunk of at most 1,000 rows and
+      32,700 bind parameters, under SQLite's 32,766).
+    Rows must all have the same columns and distinct keys.
+    """
+    if not rows:
+        return []
+    names = list(rows[0])
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and len(rows) > 1:
+        columns = {name: [row[name] for row in rows] for name in names}
+        statement = _unnest_upsert(table, tuple(names), tuple(keys), revisioned, strictly_newer, tuple(returning))
+        result = session.execute(statement, columns)
+    else:
+        statement = _values_upsert(dialect, table, tuple(names), tuple(keys), revisioned, strictly_newer,
+                                   tuple(returning or keys))
+        result = session.execute(statement, list(rows))
+    return list(result) if returning else []
+
+
+def _conflict_clause(statement, table: Table, names, keys, revisioned: bool, strictly_newer: bool):
+    updates = {name: statement.excluded[name] for name in names if name not in keys}
+    where = None
+    if revisioned:
+        where = (statement.excluded.revision > table.c.revision if strictly_newer
+                 else statement.excluded.revision >= table.c.revision)
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=updates, where=where)
+
+
+@lru_cache(maxsize=64)
+def _values_upsert(dialect: str, table: Table, names, keys, revisioned, strictly_newer, returning):
+    """The single-row form; executed with a list of rows it becomes multi-row VALUES statements
+    ("insertmanyvalues" needs RETURNING)."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = _conflict_clause(statement, table, names, keys, revisioned, strictly_newer)
+    return statement.returning(*(table.c[name] for name in returning))
+
+
+@lru_cache(maxsize=64)
+def _unnest_upsert(table: Table, names, keys, revisioned, strictly_newer, returning):
+    arrays = [
+        cast(bindparam(name, type_=postgresql.ARRAY(table.c[name].type)), postgresql.ARRAY(table.c[name].type))
+        for name in names
+    ]
+    source = func.unnest(*arrays).table_valued(*names).render_derived(name="incoming")
+    statement = postgresql.insert(table).from_select(names, select(*(source.c[name] for name in names)))
+    statement = _conflict_clause(statement, table, names, keys, revisioned, strictly_newer)
+    if returning:
+        statement = statement.returning(*(table.c[name] for name in returning))
+    return statement
 
 
 def _latest(rows: Iterable[dict], keys: Sequence[str]) -> list[dict]:
@@ -45,7 +108,7 @@ def record_sales(session: Session, city_code: str, sales: Iterable) -> None:
          "revenue": s.revenue, "units": s.units, "revision": s.revision}
         for s in sales
     ]
-    upsert(session, daily_sales, _latest(rows, ("outlet_id", "day")), ("outlet_id", "day"), revisioned=True)
+    upsert(session, daily_sales, rows, ("outlet_id", "day"), revisioned=True)
 
 
 def record_fulfilments(session: Session, city_code: str, items: Iterable) -> None:
@@ -55,12 +118,12 @@ def record_fulfilments(session: Session, city_code: str, items: Iterable) -> Non
         for f in items
     ]
     keys = ("city_code", "dealer_id", "day")
-    upsert(session, fulfilments, _latest(rows, keys), keys, revisioned=True)
+    upsert(session, fulfilments, rows, keys, revisioned=True)
 
 
 def record_outlets(session: Session, city_code: str, items: Iterable) -> None:
     rows = [{"outlet_id": o.outlet_id, "city_code": city_code, "channel": o.channel, "opened_on": o.opened_on} for o in items]
-    upsert(session, outlets, _latest(rows, ("outlet_id",)), ("outlet_id",))
+    upsert(session, outlets, rows, ("outlet_id",))
 
 
 def record_cities(session: Session, items: Iterable) -> None:
@@ -69,7 +132,7 @@ def record_cities(session: Session, items: Iterable) -> None:
          "gdp_growth": c.gdp_growth}
         for c in items
     ]
-    upsert(session, cities, _latest(rows, ("code",)), ("code",))
+    upsert(session, cities, rows, ("code",))
 
 
 def load_cities(session: Session) -> dict[str, City]:
@@ -151,6 +214,17 @@ def daily_actuals(
         if total is not None:
             result.setdefault(code, {})[day] = Decimal(total)
     return result
+
+
+def sales_total(session: Session, first_day: date, last_day: date, city_code: str | None = None) -> tuple[int, int]:
+    """(Σ orders, number of facts) held for first_day…last_day (latest revisions), optionally one city's."""
+    query = select(func.coalesce(func.sum(daily_sales.c.orders), 0), func.count()).where(
+        daily_sales.c.day >= first_day, daily_sales.c.day <= last_day
+    )
+    if city_code is not None:
+        query = query.where(daily_sales.c.city_code == city_code)
+    orders, facts = session.execute(query).one()
+    return int(orders), int(facts)
 
 
 def cities_with_facts_on(session: Session, day: date, codes: Iterable[str]) -> set[str]:

@@ -62,17 +62,38 @@ class PackageRepository:
     def package(self, package_id: str):
         return self.session.execute(select(packages).where(packages.c.id == package_id)).first()
 
-    def packages(self, active_only: bool = False) -> list:
+    def packages(self, active_only: bool = False, include_superseded: bool = True) -> list:
+        """Every package (oldest first); `active_only`: neither finalized nor superseded."""
         query = select(packages).order_by(packages.c.published_at, packages.c.id)
         if active_only:
-            query = query.where(packages.c.finalized.is_(False))
+            query = query.where(packages.c.finalized.is_(False), packages.c.superseded_at.is_(None))
+        elif not include_superseded:
+            query = query.where(packages.c.superseded_at.is_(None))
         return list(self.session.execute(query))
 
     def packages_covering(self, first_day: date, last_day: date) -> list:
+        """Open (not finalized, not superseded) packages whose period meets first_day…last_day."""
         query = select(packages).where(
-            packages.c.finalized.is_(False), packages.c.period_start <= last_day, packages.c.period_end >= first_day
+            packages.c.finalized.is_(False), packages.c.superseded_at.is_(None),
+            packages.c.period_start <= last_day, packages.c.period_end >= first_day,
         ).order_by(packages.c.id)
         return list(self.session.execute(query))
+
+    def live_packages_for(self, period_start: date, period_end: date, metric: str) -> list:
+        """Packages not superseded for exactly this period and metric."""
+        query = select(packages).where(
+            packages.c.period_start == period_start, packages.c.period_end == period_end,
+            packages.c.metric == metric, packages.c.superseded_at.is_(None),
+        ).order_by(packages.c.id)
+        return list(self.session.execute(query))
+
+    def supersede(self, package_id: str, by: str, at: datetime) -> bool:
+        result = self.session.execute(
+            packages.update()
+            .where(packages.c.id == package_id, packages.c.superseded_at.is_(None))
+            .values(superseded_by=by, superseded_at=at)
+        )
+        return result.rowcount == 1
 
     def advance_version(self, package_id: str, expected: int, new: int) -> bool:
         result = self.session.execute(

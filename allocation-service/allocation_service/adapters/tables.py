@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text, text
 
 from shared.db import ExactDecimal, UTCDateTime
 from shared.outbox import add_outbox_tables
@@ -83,7 +83,14 @@ packages = Table(
     Column("published_at", UTCDateTime, nullable=False),
     Column("finalized", Boolean, nullable=False, default=False),
     Column("finalized_at", UTCDateTime, nullable=True),
+    Column("superseded_by", String(40), nullable=True),  # the package published in its place
+    Column("superseded_at", UTCDateTime, nullable=True),
 )
+# One live package per (period, metric): a second one must supersede the first (a quarter and its
+# months are different periods and may coexist).
+_LIVE = text("superseded_at IS NULL")
+Index("uq_package_live_period", packages.c.period_start, packages.c.period_end, packages.c.metric, unique=True,
+      sqlite_where=_LIVE, postgresql_where=_LIVE)
 
 package_versions = Table(
     "package_versions", metadata,
@@ -95,8 +102,12 @@ package_versions = Table(
     Column("note", Text, nullable=True),
     Column("lines", Text, nullable=False),  # JSON list with daily targets
     Column("created_at", UTCDateTime, nullable=False),
-    UniqueConstraint("package_id", "source", "reference", name="uq_version_provenance"),
 )
+# A business reference (uplift id, negotiation window id, scenario id) makes at most one version of a
+# package; manual edits carry their author as reference and may be many.
+_NOT_MANUAL = text("source <> 'manual'")
+Index("uq_version_provenance", package_versions.c.package_id, package_versions.c.source, package_versions.c.reference,
+      unique=True, sqlite_where=_NOT_MANUAL, postgresql_where=_NOT_MANUAL)
 
 applied_uplifts = Table(
     "applied_uplifts", metadata,

@@ -24,6 +24,9 @@ class AllocationContext:
     cache_key: str
 
 
+MAX_VERSION = 2**31 - 1  # versions are 32-bit integers in the database
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 
@@ -37,6 +40,6 @@ def parse_if_match(header: str | None, required: bool = True) -> int | None:
     if value.startswith("W/"):
         value = value[2:]
     value = value.strip('"')
-    if not value.isdigit():
+    if not value.isascii() or not value.isdigit() or len(value) > 10 or int(value) > MAX_VERSION:
         raise ProblemError(412, "bad_if_match", f"If-Match {header!r} is not a version ETag")
     return int(value)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Path, Response
 
 from allocation_service.adapters.package_repository import PackageRepository
-from allocation_service.api.deps import AllocationContext, etag, parse_if_match
+from allocation_service.api.deps import MAX_VERSION, AllocationContext, etag, parse_if_match
 from allocation_service.api.schemas import PackageTargetsUpdate
 from allocation_service.application import attainment as live
 from allocation_service.application.codec import dec, version_line_json
@@ -24,6 +24,8 @@ def package_summary(row) -> dict:
         "period_start": row.period_start.isoformat(), "period_end": row.period_end.isoformat(),
         "metric": row.metric, "model": row.model, "current_version": row.current_version,
         "published_at": row.published_at.isoformat(), "finalized": bool(row.finalized),
+        "superseded_by": row.superseded_by,
+        "superseded_at": row.superseded_at.isoformat() if row.superseded_at else None,
     }
 
 
@@ -74,7 +76,8 @@ def build_router(ctx: AllocationContext) -> APIRouter:
             ]
 
     @router.get("/{package_id}/versions/{number}")
-    def read_version(package_id: str, number: int, principal: CurrentPrincipal, daily: bool = False) -> dict:
+    def read_version(package_id: str, principal: CurrentPrincipal, number: int = Path(ge=1, le=MAX_VERSION),
+                     daily: bool = False) -> dict:
         with ctx.sessions() as session:
             repository = PackageRepository(session, ctx.cache_key)
             require_package(repository, package_id)
@@ -87,11 +90,18 @@ def build_router(ctx: AllocationContext) -> APIRouter:
     @router.patch("/{package_id}/targets", dependencies=[require_roles("hq_planner")])
     def revise(package_id: str, body: PackageTargetsUpdate, principal: CurrentPrincipal, response: Response,
                if_match: str | None = Header(None)) -> dict:
-        """A manual change makes a new version; If-Match must name the current version (else 409)."""
+        """Every manual change makes a new version (provenance `manual`, the author as reference); If-Match must
+        name the current version (else 409 `stale_version`).
+
+        The package total is kept by default: the change of the named cities is offset over the other cities
+        of the same region in proportion to their allocation weights, exactly (largest remainder, ties by city
+        code; a city never goes below zero), as negotiation's `keep_total` does. When a region cannot absorb it
+        (no other city, or not without a negative target): 409 `total_mismatch`. Send
+        `"allow_total_change": true` to change only the named cities and let the total move."""
         expected = parse_if_match(if_match)
         with ctx.unit_of_work() as uow:
             number = revise_manually(uow, package_id, expected, body.targets, body.note, principal.subject,
-                                     ctx.cache_key)
+                                     ctx.cache_key, allow_total_change=body.allow_total_change)
             uow.commit()
         response.headers["ETag"] = etag(number)
         return {"package_id": package_id, "version": number}
@@ -109,21 +119,21 @@ def build_router(ctx: AllocationContext) -> APIRouter:
     @router.get("/{package_id}/attainment")
     def attainment(package_id: str, principal: CurrentPrincipal,
                    level: Literal["city", "region", "channel"] = "city", as_of: date | None = None) -> dict:
+        """Attainment to date by city, region or channel, over the cities in the caller's scope only (a city
+        manager's regions and channels add up their own cities). `as_of` defaults to the last day with actuals;
+        it is never later than today (Asia/Shanghai) nor the period's end."""
         with ctx.sessions() as session:
             repository = PackageRepository(session, ctx.cache_key)
             row = require_package(repository, package_id)
-            cities = live.city_attainments(session, repository, row, as_of)
+            version = current_version(repository, row)
+            cities = live.city_attainments(session, repository, row, as_of, today=live.today(ctx.clock))
+            cities = [a for a in cities if principal.sees_city(a.key, version.lines[a.key].region)]
             if level == "region":
-                items = [a for a in live.region_attainments(repository, row, cities) if principal.sees_region(a.key)]
+                items = live.region_attainments(repository, row, cities)
             elif level == "channel":
-                if principal.regions or principal.cities:
-                    version = current_version(repository, row)
-                    cities = [a for a in cities
-                              if principal.sees_city(a.key, version.lines[a.key].region)]
                 items = live.channel_attainments(session, row, cities)
             else:
-                version = current_version(repository, row)
-                items = [a for a in cities if principal.sees_city(a.key, version.lines[a.key].region)]
+                items = cities
                 names = {code: line.city_name for code, line in version.lines.items()}
         rows = [attainment_json(item) for item in items]
         if level == "city":

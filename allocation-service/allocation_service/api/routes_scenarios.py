@@ -13,6 +13,7 @@ from allocation_service.application import scenarios
 from shared.auth import CurrentPrincipal, require_roles
 
 PLANNERS = ("hq_planner",)
+READERS = ("hq_planner", "finance")  # scenarios are planning work: every city's figures (admin always)
 
 
 def scenario_body(row, daily: bool = False) -> dict:
@@ -44,7 +45,7 @@ def build_router(ctx: AllocationContext) -> APIRouter:
         response.headers["Location"] = f"scenarios/{scenario_id}"
         return scenario_body(row)
 
-    @router.get("")
+    @router.get("", dependencies=[require_roles(*READERS)])
     def list_scenarios(_principal: CurrentPrincipal, status: str | None = None) -> list[dict]:
         with ctx.sessions() as session:
             rows = PackageRepository(session).scenarios(status)
@@ -55,13 +56,13 @@ def build_router(ctx: AllocationContext) -> APIRouter:
             for r in rows
         ]
 
-    @router.get("/compare")
-    def compare(_principal: CurrentPrincipal, ids: list[str] = Query(...)) -> dict:
+    @router.get("/compare", dependencies=[require_roles(*READERS)])
+    def compare(_principal: CurrentPrincipal, ids: list[str] = Query(..., max_length=10)) -> dict:
         """Per city, the targets and tiers of two or more scenarios side by side."""
         with ctx.sessions() as session:
             return scenarios.compare(PackageRepository(session), ids)
 
-    @router.get("/{scenario_id}")
+    @router.get("/{scenario_id}", dependencies=[require_roles(*READERS)])
     def read(scenario_id: str, _principal: CurrentPrincipal, response: Response, daily: bool = False) -> dict:
         with ctx.sessions() as session:
             row = scenarios.require_scenario(PackageRepository(session), scenario_id)
@@ -78,10 +79,15 @@ def build_router(ctx: AllocationContext) -> APIRouter:
     @router.post("/{scenario_id}/publish", status_code=201, dependencies=[require_roles(*PLANNERS)])
     def publish(scenario_id: str, _principal: CurrentPrincipal, response: Response,
                 body: ScenarioPublish | None = None, if_match: str | None = Header(None)) -> dict:
-        """Publish as package version 1 (emits `allocation.package_published`)."""
+        """Publish as package version 1 (emits `allocation.package_published`).
+
+        One live package per period and metric: when one is already published for exactly this period and
+        metric, 409 `package_exists_for_period` unless the body says `"supersede": true`, which marks the
+        earlier package superseded (it then takes no uplifts, attainment or edits)."""
         with ctx.unit_of_work() as uow:
             package_id = scenarios.publish(uow, scenario_id, body.name if body else None,
-                                           parse_if_match(if_match, required=False), ctx.cache_key)
+                                           parse_if_match(if_match, required=False), ctx.cache_key,
+                                           supersede=bool(body and body.supersede))
             uow.commit()
         response.headers["ETag"] = etag(1)
         response.headers["Location"] = f"packages/{package_id}"

@@ -3,29 +3,38 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
+from allocation_service.adapters import fact_store
 from allocation_service.adapters.package_repository import PackageRepository
 from allocation_service.api.deps import AllocationContext
+from allocation_service.api.schemas import SalesTotalRead
 from allocation_service.application import attainment as live
 from allocation_service.application.codec import dec
 from allocation_service.application.heat import heat_json, heat_rows, render_png
 from allocation_service.application.packages import current_version
-from shared.auth import CurrentPrincipal, Principal
+from allocation_service.application.requests import EARLIEST_DAY, LATEST_DAY
+from shared.auth import CurrentPrincipal, Principal, require_roles
 from shared.timeutil import to_shanghai
+
+HEAT_MAP_ROLES = ("hq_planner", "finance", "region_director")  # and admin
+MAX_MONTHS = 36
+Metric = Literal["orders", "units", "revenue"]
 
 
 def my_targets(ctx: AllocationContext, principal: Principal) -> dict:
     result = []
+    today = live.today(ctx.clock)
     with ctx.sessions() as session:
         repository = PackageRepository(session, ctx.cache_key)
-        for package in repository.packages():
+        for package in repository.packages(include_superseded=False):
             version = current_version(repository, package)
             mine = [line for _, line in sorted(version.lines.items()) if principal.sees_city(line.city_code, line.region)]
             if not mine:
                 continue
-            attained = {a.key: a for a in live.city_attainments(session, repository, package, None)}
+            attained = {a.key: a for a in live.city_attainments(session, repository, package, None, today=today)}
             result.append({
                 "package_id": package.id, "name": package.name, "version": version.number,
                 "period_start": package.period_start.isoformat(), "period_end": package.period_end.isoformat(),
@@ -64,22 +73,30 @@ def markdown(body: dict) -> str:
 def build_router(ctx: AllocationContext) -> APIRouter:
     router = APIRouter(tags=["views"])
 
-    @router.get("/heatmap")
-    def heatmap(_principal: CurrentPrincipal, history_end: date | None = None, months: int = 12,
-                metric: str = "orders", by_channel: bool = False) -> dict:
-        """Per city (or city × channel) metrics, like-for-like growth and heat score, with coordinates."""
+    @router.get("/heatmap", dependencies=[require_roles(*HEAT_MAP_ROLES)])
+    def heatmap(principal: CurrentPrincipal, history_end: date | None = Query(None, ge=EARLIEST_DAY, le=LATEST_DAY),
+                months: int = Query(12, ge=1, le=MAX_MONTHS), metric: Metric = "orders",
+                by_channel: bool = False) -> dict:
+        """Per city (or city × channel) metrics, like-for-like growth and heat score, with coordinates.
+        For hq_planner, finance, admin and region directors; a director sees the cities of own regions only
+        (scores and percentiles stay national, so they compare with the whole country)."""
         with ctx.sessions() as session:
             window, rows = heat_rows(session, history_end, months, metric, by_channel)
-        return heat_json(window, rows)
+        body = heat_json(window, rows)
+        body["features"] = [f for f in body["features"] if principal.sees_city(f["city_code"], f["region"])]
+        return body
 
-    @router.get("/heatmap.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
-    def heatmap_png(_principal: CurrentPrincipal, history_end: date | None = None, months: int = 12,
-                    metric: str = "orders") -> Response:
-        """A picture of China with the cities coloured by heat score (also saved under the data dir)."""
+    @router.get("/heatmap.png", response_class=Response, responses={200: {"content": {"image/png": {}}}},
+                dependencies=[require_roles(*HEAT_MAP_ROLES)])
+    def heatmap_png(_principal: CurrentPrincipal,
+                    history_end: date | None = Query(None, ge=EARLIEST_DAY, le=LATEST_DAY),
+                    months: int = Query(12, ge=1, le=MAX_MONTHS), metric: Metric = "orders") -> Response:
+        """A picture of China (province borders) with the cities coloured by heat score and the top cities
+        named (also saved under the data dir). National for every role allowed to see it."""
         with ctx.sessions() as session:
             window, rows = heat_rows(session, history_end, months, metric, False)
         out = ctx.data_dir / f"heatmap-{window.end.isoformat()}.png"
-        data = render_png(window, rows, ctx.settings.cjk_font, out)
+        data = render_png(window, rows, ctx.settings.cjk_font, out, metric=metric)
         return Response(content=data, media_type="image/png", headers={"X-File": str(out)})
 
     @router.get("/my/targets")
@@ -91,6 +108,16 @@ def build_router(ctx: AllocationContext) -> APIRouter:
     def mine_markdown(principal: CurrentPrincipal) -> Response:
         """The same, as short markdown for WeCom bots."""
         return Response(content=markdown(my_targets(ctx, principal)), media_type="text/markdown; charset=utf-8")
+
+    @router.get("/sales/total", response_model=SalesTotalRead, summary="Total orders over days (latest revisions)")
+    def sales_total(_principal: CurrentPrincipal, start: date, end: date,
+                    city_code: str | None = Query(None)) -> SalesTotalRead:
+        """Σ orders and the number of daily sales facts this service holds from start to end
+        (inclusive), for every city or one: what allocation has applied from ingestion's events."""
+        with ctx.sessions() as session:
+            orders, facts = fact_store.sales_total(session, start, end, city_code or None)
+        return SalesTotalRead(city_code=city_code or None, start=start.isoformat(), end=end.isoformat(),
+                              orders=orders, facts=facts)
 
     return router
 

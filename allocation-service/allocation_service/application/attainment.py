@@ -17,6 +17,7 @@ from allocation_service.domain.metrics import metric_named
 from allocation_service.domain.windows import Window
 from shared.events.allocation import AttainmentUpdated, CityActual, PeriodActualsFinalized
 from shared.events.ingestion import DailySalesRecorded
+from shared.timeutil import shanghai_date
 
 
 def package_window(package) -> Window:
@@ -29,10 +30,24 @@ def latest_fact_day(session, window: Window) -> date | None:
     ).scalar()
 
 
-def city_attainments(session, repository: PackageRepository, package, as_of: date | None) -> list[Attainment]:
+def today(clock) -> date:
+    """The clock's calendar day in Asia/Shanghai: no actual after it counts."""
+    return shanghai_date(clock.now())
+
+
+def city_attainments(session, repository: PackageRepository, package, as_of: date | None,
+                     today: date | None = None) -> list[Attainment]:
+    """Every city's attainment as of min(`as_of` or the last day with actuals, `today`, the period's end)."""
     window = package_window(package)
     version = current_version(repository, package)
-    as_of = as_of or latest_fact_day(session, window) or window.start - timedelta(days=1)
+    known = window if today is None else Window(window.start, max(window.start, min(window.end, today)))
+    if today is not None and today < window.start:
+        latest = None
+    else:
+        latest = latest_fact_day(session, known)
+    as_of = as_of or latest or window.start - timedelta(days=1)
+    if today is not None:
+        as_of = min(as_of, today)
     actuals = fact_store.daily_actuals(session, window.start, min(as_of, window.end), package.metric)
     quantum = metric_named(package.metric).quantum
     return rank(
@@ -94,6 +109,9 @@ def on_daily_sales(event: DailySalesRecorded, _envelope, uow, cache_key: str = "
     if not event.sales:
         return
     first, last = min(s.day for s in event.sales), max(s.day for s in event.sales)
+    last = min(last, shanghai_date(uow.now()))  # facts dated after today do not count yet
+    if last < first:
+        return
     repository = PackageRepository(uow.session, cache_key)
     for package in repository.packages_covering(first, last):
         update_city(uow, repository, package, event.city_code, min(last, package.period_end), throttle_seconds)
@@ -160,7 +178,8 @@ def finalize(uow, repository: PackageRepository, package) -> bool:
         return False
     version = current_version(repository, package)
     window = package_window(package)
-    actuals = fact_store.daily_actuals(uow.session, window.start, window.end, package.metric, list(version.lines))
+    last = min(window.end, shanghai_date(uow.now()))  # closed early: facts dated after today do not count
+    actuals = fact_store.daily_actuals(uow.session, window.start, last, package.metric, list(version.lines))
     uow.publish(
         PeriodActualsFinalized(
             package_id=package.id, version=version.number, period_start=window.start, period_end=window.end,

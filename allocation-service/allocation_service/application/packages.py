@@ -12,11 +12,13 @@ from allocation_service.adapters.package_repository import PackageRepository
 from allocation_service.application.events import target_lines
 from allocation_service.domain.metrics import metric_named
 from allocation_service.domain.versions import (
+    OffsetInfeasible,
     Provenance,
     TargetVersion,
     UpliftError,
     apply_final_targets,
     apply_uplift,
+    keep_region_totals,
 )
 from shared.events.alerts import UpliftRequested
 from shared.events.allocation import Provenance as ProvenanceModel
@@ -60,7 +62,13 @@ def save_revision(uow, repository: PackageRepository, package, previous: TargetV
 
 
 def revise_manually(uow, package_id: str, expected_version: int, targets: dict[str, Decimal], note: str | None,
-                    author: str, cache_key: str) -> int:
+                    author: str, cache_key: str, allow_total_change: bool = False) -> int:
+    """A new version with the given city targets (each manual edit is its own version).
+
+    By default the package total does not move: in each region the other cities absorb the change in
+    proportion to their allocation weights (`keep_region_totals`); when a region cannot, 409
+    `total_mismatch`. With `allow_total_change` only the named cities change and the total moves.
+    """
     repository = PackageRepository(uow.session, cache_key)
     package = require_package(repository, package_id)
     if package.current_version != expected_version:
@@ -68,11 +76,27 @@ def revise_manually(uow, package_id: str, expected_version: int, targets: dict[s
                            current_version=package.current_version)
     if package.finalized:
         raise ProblemError(409, "package_finalized", "The period is closed")
+    if package.superseded_at is not None:
+        raise ProblemError(409, "package_superseded", f"The package was superseded by {package.superseded_by}",
+                           superseded_by=package.superseded_by)
     previous = current_version(repository, package)
     quantum = metric_named(package.metric).quantum
+    unknown = sorted(set(targets) - set(previous.lines))
+    if unknown:
+        raise ProblemError(422, "invalid_targets", f"cities not in the package: {unknown}", cities=unknown)
     for code, target in targets.items():
         if target % quantum:
             raise ProblemError(422, "target_not_whole", f"{code}: {target} is not a multiple of {quantum}")
+    if not allow_total_change:
+        try:
+            targets = keep_region_totals(previous, targets, quantum)
+        except OffsetInfeasible as error:
+            raise ProblemError(
+                409, "total_mismatch",
+                f"{error}: the package total {format(previous.total, 'f')} would change; offset it yourself with "
+                "other cities of the region or send allow_total_change: true",
+                region=error.region, change=format(error.change, "f"), total=format(previous.total, "f"),
+            ) from error
     try:
         new = apply_final_targets(previous, targets, Provenance("manual", author, note), quantum)
     except ValueError as error:

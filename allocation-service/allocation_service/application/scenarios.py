@@ -7,6 +7,8 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+from sqlalchemy.exc import IntegrityError
+
 from allocation_service.adapters import fact_store
 from allocation_service.adapters.package_repository import PackageRepository
 from allocation_service.application.codec import plan_json, version_lines_from_plan
@@ -14,7 +16,7 @@ from allocation_service.application.events import target_lines
 from allocation_service.application.requests import ScenarioCreate
 from allocation_service.domain.formula import FormulaError
 from allocation_service.domain.metrics import metric_named
-from allocation_service.domain.planning import PlanSpec, generate
+from allocation_service.domain.planning import PlanSpec, generate, has_revenue
 from allocation_service.domain.reconciliation import DEFAULT_TIER_WEIGHTS, ReconciliationError
 from allocation_service.domain.target_models import model_from_config
 from allocation_service.domain.tiers import TierRule
@@ -28,7 +30,7 @@ def plan_spec(request: ScenarioCreate) -> PlanSpec:
     try:
         model = model_from_config(request.model, request.model_params)
         tier_rule = TierRule(request.tier_high_at_least, request.tier_declining_at_most)
-    except (FormulaError, ValueError, TypeError) as error:
+    except (FormulaError, ValueError, TypeError, ArithmeticError) as error:
         raise ProblemError(422, "invalid_model", str(error)) from error
     return PlanSpec(
         period=Window(request.period_start, request.period_end),
@@ -54,10 +56,17 @@ def build_plan(session, request: ScenarioCreate, history_years: int = 2) -> dict
     cities = fact_store.load_cities(session)
     if not cities:
         raise ProblemError(409, "no_cities", "No city master data yet: import cities first")
+    if request.metric == "revenue" and history.outlets and not has_revenue(list(history.outlets.values())):
+        raise ProblemError(422, "no_revenue_data",
+                           f"The history up to {history_end} has order counts but no revenue figures: plan orders, "
+                           "or import sales with revenue first")
+    spec = plan_spec(request)
     try:
-        result = generate(history, cities, plan_spec(request))
+        result = generate(history, cities, spec)
     except ReconciliationError as error:
         raise ProblemError(422, "reconciliation_failed", str(error)) from error
+    except (ValueError, ArithmeticError) as error:  # e.g. a budget or total the data cannot carry
+        raise ProblemError(422, "invalid_scenario", str(error) or type(error).__name__) from error
     return plan_json(result)
 
 
@@ -98,7 +107,10 @@ def discard(uow, scenario_id: str, expected_version: int | None) -> None:
         raise ProblemError(409, "stale_version", "The scenario changed since you read it", current_version=row.version)
 
 
-def publish(uow, scenario_id: str, name: str | None, expected_version: int | None, cache_key: str) -> str:
+def publish(uow, scenario_id: str, name: str | None, expected_version: int | None, cache_key: str,
+            supersede: bool = False) -> str:
+    """Package version 1 from a draft. One live package per (period, metric): if one exists the publish
+    is refused (409 `package_exists_for_period`) unless `supersede`, which marks it superseded."""
     repository = PackageRepository(uow.session, cache_key)
     row = require_scenario(repository, scenario_id)
     if row.status != "draft":
@@ -115,12 +127,27 @@ def publish(uow, scenario_id: str, name: str | None, expected_version: int | Non
     if not repository.set_scenario_status(scenario_id, expected, "published", package_id):
         raise ProblemError(409, "stale_version", "The scenario changed since you read it", current_version=row.version)
     now = uow.now()
+    existing = repository.live_packages_for(row.period_start, row.period_end, row.metric)
+    if existing and not supersede:
+        raise ProblemError(
+            409, "package_exists_for_period",
+            f"Package {existing[0].id} is already published for {row.period_start}…{row.period_end} ({row.metric}); "
+            "publish with supersede: true to replace it",
+            package_ids=[package.id for package in existing],
+        )
+    for package in existing:
+        repository.supersede(package.id, package_id, now)
     version = TargetVersion(1, version_lines_from_plan(plan), Provenance("generated", scenario_id, row.name))
     package_name = name or row.name
-    repository.add_package(
-        id=package_id, name=package_name, scenario_id=scenario_id, period_start=row.period_start,
-        period_end=row.period_end, metric=row.metric, model=row.model, current_version=1, published_at=now,
-    )
+    try:
+        repository.add_package(
+            id=package_id, name=package_name, scenario_id=scenario_id, period_start=row.period_start,
+            period_end=row.period_end, metric=row.metric, model=row.model, current_version=1, published_at=now,
+        )
+    except IntegrityError as error:  # another publish for the same period won the race
+        raise ProblemError(409, "package_exists_for_period",
+                           f"A package for {row.period_start}…{row.period_end} ({row.metric}) was just published; "
+                           "publish with supersede: true to replace it") from error
     repository.add_version(package_id, version, now)
     uow.publish(
         PackagePublished(

@@ -1,6 +1,8 @@
 """Custom target formulas: a safe expression (simpleeval, never `eval`) over documented variables.
 
-Numbers in the expression become `Decimal` exactly as written. A formula is validated when it is
+Numbers in the expression become `Decimal` exactly as written. Operators: + - * / (unary - and +),
+comparisons < <= > >= == !=, `and`, `or`, `x if c else y`; functions min(), max(), abs(). Anything
+else (** % // bit operators, attributes, subscripts, other calls) is refused with a message naming it. A formula is validated when it is
 saved: it must parse, use only the variables and functions below, and evaluate on sample values.
 A city whose value for a variable the formula uses is missing gets no target and a flag naming it.
 """
@@ -37,8 +39,28 @@ _OPERATORS = {
 }
 
 
+_SYMBOLS: dict[type, str] = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.USub: "unary -", ast.UAdd: "unary +",
+    ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!=",
+    ast.Pow: "** (power)", ast.Mod: "% (modulo)", ast.FloorDiv: "// (floor division)", ast.MatMult: "@",
+    ast.BitAnd: "& (bitwise and)", ast.BitOr: "| (bitwise or)", ast.BitXor: "^ (bitwise xor)",
+    ast.LShift: "<< (shift)", ast.RShift: ">> (shift)", ast.Invert: "~ (bitwise not)", ast.Not: "not",
+    ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not",
+}
+ALLOWED_OPERATORS = "+ - * / (and unary -, +), comparisons < <= > >= == !=, and, or, x if c else y"
+_ALLOWED_NODES = (
+    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp, ast.Call, ast.Name, ast.Constant,
+    ast.Load, ast.And, ast.Or, *(op for op in _SYMBOLS if op in _OPERATORS),
+)
+
+
 class FormulaError(ValueError):
     pass
+
+
+def _describe(node: ast.AST) -> str:
+    symbol = _SYMBOLS.get(type(node))
+    return f"operator {symbol}" if symbol else type(node).__name__
 
 
 class _DecimalEval(simpleeval.SimpleEval):
@@ -58,10 +80,14 @@ def names_used(expression: str) -> set[str]:
     except SyntaxError as exc:
         raise FormulaError(f"syntax error: {exc.msg}") from None
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Attribute, ast.Subscript, ast.Lambda, ast.NamedExpr)) or (
-            isinstance(node, ast.Call) and not isinstance(node.func, ast.Name)
+        if isinstance(node, ast.Call) and (
+            not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords
         ):
-            raise FormulaError(f"{type(node).__name__} is not allowed in a formula")
+            raise FormulaError(f"only the functions {sorted(FUNCTIONS)} may be called, with plain arguments")
+        if not isinstance(node, _ALLOWED_NODES):
+            if type(node) in _SYMBOLS:
+                raise FormulaError(f"{_describe(node)} is not allowed in a formula; allowed: {ALLOWED_OPERATORS}")
+            raise FormulaError(f"{_describe(node)} is not allowed in a formula")
     called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - called
 
@@ -91,6 +117,8 @@ def evaluate(expression: str, values: Mapping[str, Decimal]) -> Decimal:
         raise
     except (DivisionByZero, ZeroDivisionError, InvalidOperation) as exc:
         raise FormulaError(f"arithmetic error: {exc.__class__.__name__}") from None
+    except simpleeval.OperatorNotDefined:
+        raise FormulaError(f"an operator that is not allowed; allowed: {ALLOWED_OPERATORS}") from None
     except simpleeval.InvalidExpression as exc:
         raise FormulaError(str(exc)) from None
     except (TypeError, SyntaxError) as exc:

@@ -1,9 +1,9 @@
 """Generating a target package: basis → tier → model → reconciliation → phasing → budget.
 
 Pure: takes the sales history, the cities and a `PlanSpec`, returns every line with its basis shown.
-Cities the model cannot give a target (negative base, nothing to go on, formula failure) are listed
-as flagged and are never published with a computed number; the head-office total is spread over the
-others.
+Cities the model cannot give a target (negative base, nothing to go on, formula failure, a revenue
+plan without revenue figures: `no_revenue_data`) are listed as flagged and are never published with a
+computed number; the head-office total is spread over the others.
 """
 
 from __future__ import annotations
@@ -22,7 +22,13 @@ from allocation_service.domain.history import City, OutletHistory, SalesHistory
 from allocation_service.domain.metrics import ORDERS, Metric
 from allocation_service.domain.phasing import daily_shape, month_span, month_totals, phase_days
 from allocation_service.domain.reconciliation import DEFAULT_TIER_WEIGHTS, BottomUp, reconcile
-from allocation_service.domain.target_models import CityInputs, ModelResult, TargetModel, TieredModel
+from allocation_service.domain.target_models import (
+    NO_REVENUE_DATA,
+    CityInputs,
+    ModelResult,
+    TargetModel,
+    TieredModel,
+)
 from allocation_service.domain.tiers import TierRule
 from allocation_service.domain.windows import Window, last_days
 from shared.money import round_half_up
@@ -115,10 +121,12 @@ def generate(history: SalesHistory, cities: Mapping[str, City], spec: PlanSpec) 
         yoy = like_for_like_growth(outlets, windows.yoy_previous, windows.yoy_current, spec.metric, history.data_start)
         tier = spec.tier_rule.tier_for(half_year.rate)
         inputs = CityInputs(cities[code], basis, tier, half_year, yoy)
-        lines.append(
-            PlannedLine(cities[code], tier, spec.tier_rule.explain(half_year), basis,
-                        spec.model.compute(inputs), half_year, yoy)
-        )
+        if spec.metric.name == "revenue" and outlets and not has_revenue(outlets):
+            model = ModelResult(None, "no revenue figures in the history (orders only): a revenue target needs "
+                                      "revenue data or a manual target", NO_REVENUE_DATA)
+        else:
+            model = spec.model.compute(inputs)
+        lines.append(PlannedLine(cities[code], tier, spec.tier_rule.explain(half_year), basis, model, half_year, yoy))
     planned = [line for line in lines if line.model.target is not None]
     last_year_lfl_total = sum((ln.basis.lfl_base for ln in lines), Decimal(0))
     base_total = sum((ln.basis.bottom_up for ln in lines), Decimal(0))
@@ -176,6 +184,11 @@ def generate(history: SalesHistory, cities: Mapping[str, City], spec: PlanSpec) 
         base_total=base_total,
         hq_total=hq_total,
     )
+
+
+def has_revenue(outlets: list[OutletHistory]) -> bool:
+    """Whether any of the outlets has a revenue figure on any day of the history."""
+    return any(len(outlet.revenue) for outlet in outlets)
 
 
 def _peer_rates(

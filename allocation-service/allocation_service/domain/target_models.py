@@ -26,6 +26,7 @@ from allocation_service.domain.tiers import DECLINING, HIGH_POTENTIAL, NEW, STAB
 NEGATIVE_BASE = "negative_base"
 NO_BASELINE = "no_baseline"
 FORMULA_FAILED = "formula_failed"
+NO_REVENUE_DATA = "no_revenue_data"
 
 DEFAULT_MULTIPLIERS = {
     HIGH_POTENTIAL: Decimal("1.3"),
@@ -170,25 +171,40 @@ def variables_for(inputs: CityInputs, multiplier: Decimal) -> dict[str, Decimal 
 TargetModel = TieredModel | TwoFactorModel | MultinationalModel | FormulaModel
 
 
+MODEL_PARAMETERS = {
+    "tiered": ("multipliers",),
+    "two_factor": ("a", "b"),
+    "multinational": ("multipliers", "markets", "default"),
+    "formula": ("expression", "multipliers"),
+}
+MAX_PARAMETER = Decimal(1_000_000)
+
+
 def model_from_config(name: str, params: dict | None = None) -> TargetModel:
     """Build a model from a plan's stored configuration (numbers as strings)."""
     params = params or {}
+    if name not in MODEL_PARAMETERS:
+        raise ValueError(f"unknown target model {name!r}")
+    unknown = sorted(set(params) - set(MODEL_PARAMETERS[name]))
+    if unknown:
+        raise ValueError(f"unknown parameters {unknown} for the {name} model; allowed: {list(MODEL_PARAMETERS[name])}")
     if name == "tiered":
         return TieredModel(multipliers=_multipliers(params.get("multipliers")))
     if name == "two_factor":
-        return TwoFactorModel(a=_dec(params.get("a", "1")), b=_dec(params.get("b", "0.5")))
+        return TwoFactorModel(a=_dec(params.get("a", "1"), "a"), b=_dec(params.get("b", "0.5"), "b"))
     if name == "multinational":
-        markets = {key: _factors(value) for key, value in (params.get("markets") or {}).items()}
+        markets = {key: _factors(value, f"markets.{key}") for key, value in _mapping(params.get("markets"), "markets").items()}
         return MultinationalModel(
             by_market=markets,
-            default=_factors(params.get("default") or {}),
+            default=_factors(params.get("default"), "default"),
             tiered=TieredModel(multipliers=_multipliers(params.get("multipliers"))),
         )
-    if name == "formula":
-        if not params.get("expression"):
-            raise formula.FormulaError("the formula model needs an expression")
-        return FormulaModel(params["expression"], multipliers=_multipliers(params.get("multipliers")))
-    raise ValueError(f"unknown target model {name!r}")
+    expression = params.get("expression")
+    if not expression:
+        raise formula.FormulaError("the formula model needs an expression")
+    if not isinstance(expression, str):
+        raise formula.FormulaError("the formula's expression must be a string")
+    return FormulaModel(expression, multipliers=_multipliers(params.get("multipliers")))
 
 
 def _check_base(inputs: CityInputs) -> ModelResult | None:
@@ -200,22 +216,44 @@ def _check_base(inputs: CityInputs) -> ModelResult | None:
     return None
 
 
-def _dec(value: object) -> Decimal:
-    if isinstance(value, float):
-        raise TypeError("model parameters must be strings or integers, never floats")
-    return Decimal(str(value))
+def _dec(value: object, what: str = "parameter") -> Decimal:
+    if isinstance(value, (float, bool)):
+        raise TypeError(f"{what}: model parameters must be strings or integers, never {type(value).__name__}s")
+    if not isinstance(value, (str, int, Decimal)):
+        raise TypeError(f"{what}: expected a number as a string, got {type(value).__name__}")
+    try:
+        result = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError(f"{what}: {value!r} is not a number") from None
+    if not result.is_finite() or abs(result) > MAX_PARAMETER:
+        raise ValueError(f"{what}: {value!r} must be a finite number between -{MAX_PARAMETER} and {MAX_PARAMETER}")
+    return result
 
 
-def _multipliers(raw: dict | None) -> dict[str, Decimal]:
+def _mapping(raw: object, what: str) -> dict:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise TypeError(f"{what} must be an object, got {type(raw).__name__}")
+    return raw
+
+
+def _multipliers(raw: object) -> dict[str, Decimal]:
     merged = dict(DEFAULT_MULTIPLIERS)
-    for tier, value in (raw or {}).items():
-        merged[tier] = _dec(value)
+    for tier, value in _mapping(raw, "multipliers").items():
+        if tier not in DEFAULT_MULTIPLIERS:
+            raise ValueError(f"multipliers: unknown tier {tier!r}; tiers: {list(DEFAULT_MULTIPLIERS)}")
+        merged[tier] = _dec(value, f"multipliers.{tier}")
     return merged
 
 
-def _factors(raw: dict) -> MarketFactors:
+def _factors(raw: object, what: str) -> MarketFactors:
+    raw = _mapping(raw, what)
+    unknown = sorted(set(raw) - {"fx_impact", "delay_probability", "delay_impact"})
+    if unknown:
+        raise ValueError(f"{what}: unknown factors {unknown}")
     return MarketFactors(
-        fx_impact=_dec(raw.get("fx_impact", "0")),
-        delay_probability=_dec(raw.get("delay_probability", "0")),
-        delay_impact=_dec(raw.get("delay_impact", "0")),
+        fx_impact=_dec(raw.get("fx_impact", "0"), f"{what}.fx_impact"),
+        delay_probability=_dec(raw.get("delay_probability", "0"), f"{what}.delay_probability"),
+        delay_impact=_dec(raw.get("delay_impact", "0"), f"{what}.delay_impact"),
     )

@@ -113,3 +113,53 @@ def apply_final_targets(
         daily = largest_remainder(target, dict(line.daily), quantum, order=days) if days else {}
         lines[code] = replace(line, target=target, daily=daily)
     return TargetVersion(version.number + 1, lines, provenance, version.applied_uplifts)
+
+
+class OffsetInfeasible(ValueError):
+    """A region cannot absorb a change to some of its cities without a negative target."""
+
+    def __init__(self, region: str, change: Decimal, message: str) -> None:
+        super().__init__(message)
+        self.region = region
+        self.change = change
+
+
+def keep_region_totals(
+    version: TargetVersion, targets: Mapping[str, Decimal], quantum: Decimal = Decimal(1)
+) -> dict[str, Decimal]:
+    """`targets` plus, in each region, new targets for the cities *not* named so that every region's
+    total (and so the package's) is unchanged: the change is offset in proportion to their allocation
+    weights, exactly (largest remainder, ties by city code); a city that would go below zero is set
+    to zero and the rest spread again over the others, as negotiation's `keep_total` policy does.
+    Raises `OffsetInfeasible` when a region has no other city or cannot absorb the change."""
+    unknown = set(targets) - set(version.lines)
+    if unknown:
+        raise ValueError(f"targets for cities not in the package: {sorted(unknown)}")
+    result = dict(targets)
+    regions = sorted({version.lines[code].region for code in targets})
+    for region in regions:
+        members = [line for line in version.lines.values() if line.region == region]
+        change = sum((targets[line.city_code] - line.target for line in members if line.city_code in targets),
+                     Decimal(0))
+        if change == 0:
+            continue
+        pool = {line.city_code: line for line in members if line.city_code not in targets}
+        if not pool:
+            raise OffsetInfeasible(region, change, f"{region} has no other city to offset a change of "
+                                                   f"{format(change, 'f')}")
+        remaining = -change
+        while True:
+            order = sorted(pool)
+            shares = largest_remainder(remaining, {code: pool[code].weight for code in order}, quantum, order)
+            below = [code for code in order if pool[code].target + shares[code] < 0]
+            if not below:
+                result.update({code: pool[code].target + shares[code] for code in order})
+                break
+            for code in below:
+                result[code] = Decimal(0)
+                remaining += pool[code].target
+                del pool[code]
+            if not pool:
+                raise OffsetInfeasible(region, change, f"{region} cannot absorb a change of {format(change, 'f')} "
+                                                       "without a negative target")
+    return result

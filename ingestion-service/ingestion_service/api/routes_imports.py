@@ -8,20 +8,72 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from sqlalchemy import literal_column, select
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from ingestion_service.adapters import jobs_repository as jobs
+from ingestion_service.adapters.tables import import_jobs
 from ingestion_service.api.schemas import ImportJobRead
 from ingestion_service.application.kinds import KINDS
 from ingestion_service.domain.problems import FileProblem
+from ingestion_service.domain.tables import check_csv_header, detect_format
 from shared.auth import CurrentPrincipal, require_roles
 from shared.problems import ProblemError
 
 UPLOADERS = ("hq_planner", "admin")
+MULTIPART_SLACK = 64 * 1024  # the multipart envelope around the file: boundaries, part headers, the filename
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised while the body streams in; FastAPI lets an HTTPException through its form parsing."""
+
+    def __init__(self) -> None:
+        super().__init__(413)
+
+
+def _too_large(limit: int) -> ProblemError:
+    return ProblemError(413, "file_too_large", f"the file is larger than {limit} bytes", max_bytes=limit)
+
+
+def upload_limited_route(limit_of):
+    """A route class that refuses a body over the upload limit before it is parsed or spooled:
+    at once from Content-Length, else as soon as the streamed bytes pass it."""
+
+    class UploadLimitedRoute(APIRoute):
+        def get_route_handler(self):
+            handler = super().get_route_handler()
+
+            async def limited(request: Request):
+                limit = limit_of()
+                allowed = limit + MULTIPART_SLACK
+                length = request.headers.get("content-length", "")
+                if length.isdigit() and int(length) > allowed:
+                    raise _too_large(limit)
+                receive, seen = request.receive, 0
+
+                async def counting_receive():
+                    nonlocal seen
+                    message = await receive()
+                    if message["type"] == "http.request":
+                        seen += len(message.get("body", b""))
+                        if seen > allowed:
+                            raise _BodyTooLarge()
+                    return message
+
+                try:
+                    return await handler(Request(request.scope, counting_receive))
+                except _BodyTooLarge:
+                    raise _too_large(limit) from None
+
+            return limited
+
+    return UploadLimitedRoute
 
 
 def build_router(service) -> APIRouter:
-    router = APIRouter(tags=["imports"])
+    router = APIRouter(tags=["imports"], route_class=upload_limited_route(lambda: service.settings.max_upload_bytes))
 
     def read(job_id: str, request: Request) -> ImportJobRead:
         with service.sessions() as session:
@@ -41,10 +93,15 @@ def build_router(service) -> APIRouter:
         file: Annotated[UploadFile, File(description="CSV (UTF-8, UTF-8 BOM or GB18030), XLSX or JSON lines")],
         kind: Annotated[str, Query(description=f"one of: {', '.join(KINDS)}")],
     ):
-        data = await file.read()
-        if len(data) > service.settings.max_upload_bytes:
-            raise ProblemError(413, "file_too_large", f"the file is larger than {service.settings.max_upload_bytes} bytes")
+        limit = service.settings.max_upload_bytes
+        if file.size is not None and file.size > limit:
+            raise _too_large(limit)
+        data = await file.read(limit + 1)
+        if len(data) > limit:
+            raise _too_large(limit)
         try:
+            if detect_format(file.filename, data) == "csv":
+                check_csv_header(data)  # a header too wide is refused before the bytes are even stored
             submitted = await run_in_threadpool(
                 service.importer.submit, data, kind=kind, filename=file.filename, content_type=file.content_type,
                 source=f"upload:{principal.subject}")
@@ -55,11 +112,11 @@ def build_router(service) -> APIRouter:
         location = f"{request.scope.get('root_path', '')}/imports/{submitted.job_id}"
         return JSONResponse(body.model_dump(mode="json"), status_code=202, headers={"Location": location})
 
-    @router.get("/imports", response_model=list[ImportJobRead], summary="Recent import jobs")
+    @router.get("/imports", response_model=list[ImportJobRead], summary="Recent import jobs, newest first")
     def list_jobs(request: Request, _principal: CurrentPrincipal, limit: int = Query(50, ge=1, le=500)):
         with service.sessions() as session:
-            rows = jobs.list_jobs(session, limit)
-        return [read(row.id, request) for row in rows]
+            ids = session.execute(_newest_first(session, limit)).scalars().all()
+        return [read(job_id, request) for job_id in ids]
 
     @router.get("/imports/{job_id}", response_model=ImportJobRead, summary="An import job: status, progress, counts")
     def get_job(job_id: str, request: Request, _principal: CurrentPrincipal):
@@ -80,3 +137,13 @@ def build_router(service) -> APIRouter:
                         headers={"Content-Disposition": f'attachment; filename="import-{job_id}-errors.csv"'})
 
     return router
+
+
+def _newest_first(session, limit: int):
+    """Newest first. Jobs submitted at the same instant (a replay clock does not move between
+    them, a pull submits several pages at once) come in reverse submission order: on SQLite by
+    rowid; PostgreSQL has no insertion order to fall back on, so ties go by id there."""
+    query = select(import_jobs.c.id).order_by(import_jobs.c.created_at.desc())
+    if session.get_bind().dialect.name == "sqlite":
+        query = query.order_by(literal_column("import_jobs.rowid").desc())
+    return query.order_by(import_jobs.c.id.desc()).limit(limit)

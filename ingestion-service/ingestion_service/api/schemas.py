@@ -61,6 +61,8 @@ class SalesTotalRead(BaseModel):
     city_code: str | None
     start: str
     end: str
+    regions: list[str] | None = Field(None, description="the regions totalled (a regional director's total); "
+                                                        "null for one city or the national total")
     orders: int
     facts: int
 

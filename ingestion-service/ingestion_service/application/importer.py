@@ -113,7 +113,8 @@ class Importer:
         rejected = len({error.row for error in errors})
         self.progress.set(job.id, "preparing events", 55)
         known = {city.code: city for city in cities}
-        known.update({r.fact.code: r.fact for r in result.changed if job.kind == "cities"})
+        if job.kind == "cities":  # (decided once, not per fact: a sales file has 600k of them)
+            known.update({r.fact.code: r.fact for r in result.changed})
         events = EventBuilder(job.id, known).build(job.kind, result.changed)
         with self.unit_of_work() as uow:
             self.progress.set(job.id, "storing", 70)

@@ -34,11 +34,14 @@ def resolve_columns(table: Table, wanted: tuple[Column, ...]) -> dict[str, int |
             missing.append(f"{column.name} (or {' / '.join(column.aliases)})" if column.aliases else column.name)
         found[column.name] = index
     if missing:
-        raise FileProblem(
-            "missing_columns",
-            f"missing column(s): {'; '.join(missing)}. Found: {', '.join(table.columns)}",
-        )
+        shown = ", ".join(table.columns[:_SHOWN_COLUMNS])
+        if len(table.columns) > _SHOWN_COLUMNS:
+            shown += f", … ({len(table.columns)} columns in all)"
+        raise FileProblem("missing_columns", f"missing column(s): {'; '.join(missing)}. Found: {shown}")
     return found
+
+
+_SHOWN_COLUMNS = 50
 
 
 CITY = Column("city", ("city_name", "city_code", "城市", "城市名称", "城市代码"))
