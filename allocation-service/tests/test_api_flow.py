@@ -230,8 +230,17 @@ def test_errors_are_problems(running):
 
 def test_sales_total_reports_the_facts_held_latest_revision_winning(running):
     host, client = running
-    headers = auth(host, "city_manager", cities=["440100"])
+    headers = auth(host, "hq_planner")
     url = "/api/v1/allocation/sales/total"
+    manager = auth(host, "city_manager", cities=["440100"])
+    own = client.get(url, params={"start": "2016-05-01", "end": "2016-06-30", "city_code": "440100"}, headers=manager)
+    assert (own.status_code, own.json()["orders"], own.json()["facts"]) == (200, 305, 61)
+    for params in ({"start": "2016-05-01", "end": "2016-06-30", "city_code": "310000"},
+                   {"start": "2016-05-01", "end": "2016-06-30"}):
+        refused = client.get(url, params=params, headers=manager)
+        assert (refused.status_code, refused.json()["code"]) == (403, "out_of_scope")
+    reversed_period = client.get(url, params={"start": "2016-06-30", "end": "2016-05-01"}, headers=headers)
+    assert (reversed_period.status_code, reversed_period.json()["code"]) == (422, "invalid_period")
 
     def total(start: str, end: str, city_code: str | None = None) -> dict:
         params = {"start": start, "end": end, **({"city_code": city_code} if city_code else {})}

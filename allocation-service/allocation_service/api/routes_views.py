@@ -17,6 +17,7 @@ from allocation_service.application.heat import heat_json, heat_rows, render_png
 from allocation_service.application.packages import current_version
 from allocation_service.application.requests import EARLIEST_DAY, LATEST_DAY
 from shared.auth import CurrentPrincipal, Principal, require_roles
+from shared.problems import ProblemError
 from shared.timeutil import to_shanghai
 
 HEAT_MAP_ROLES = ("hq_planner", "finance", "region_director")  # and admin
@@ -110,10 +111,18 @@ def build_router(ctx: AllocationContext) -> APIRouter:
         return Response(content=markdown(my_targets(ctx, principal)), media_type="text/markdown; charset=utf-8")
 
     @router.get("/sales/total", response_model=SalesTotalRead, summary="Total orders over days (latest revisions)")
-    def sales_total(_principal: CurrentPrincipal, start: date, end: date,
-                    city_code: str | None = Query(None)) -> SalesTotalRead:
+    def sales_total(principal: CurrentPrincipal, start: date, end: date,
+                    city_code: str | None = Query(None, max_length=20)) -> SalesTotalRead:
         """Σ orders and the number of daily sales facts this service holds from start to end
-        (inclusive), for every city or one: what allocation has applied from ingestion's events."""
+        (inclusive), for every city or one: what allocation has applied from ingestion's events.
+        The national total is for hq_planner, finance and admin; others name a city in their scope."""
+        if end < start:
+            raise ProblemError(422, "invalid_period", "end is before start")
+        if city_code:
+            if principal.cities and city_code not in principal.cities and "admin" not in principal.roles:
+                raise ProblemError(403, "out_of_scope", f"city {city_code} is outside your scope")
+        elif not principal.has_role("hq_planner", "finance"):
+            raise ProblemError(403, "out_of_scope", "the national total is for hq_planner, finance and admin")
         with ctx.sessions() as session:
             orders, facts = fact_store.sales_total(session, start, end, city_code or None)
         return SalesTotalRead(city_code=city_code or None, start=start.isoformat(), end=end.isoformat(),
