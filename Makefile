@@ -8,7 +8,7 @@ SERVICE_PACKAGES := -e . -e ./ingestion-service -e ./allocation-service -e ./neg
 DATA_DIR ?= $(abspath ../shared/data)
 export DATA_DIR
 
-.PHONY: help install system-deps demo run test test-fast up down lint bench docs schema-lock clean
+.PHONY: help install system-deps demo run test test-e2e test-fast up down lint bench docs schema-lock clean
 
 help:
 	@echo "make demo   - run a whole target cycle on the real data, end to end (embedded mode)"
@@ -39,6 +39,10 @@ run: install
 test: install
 	@bash deploy/kafka/kafka.sh fetch
 	@bash tests/run_all.sh
+
+test-e2e: install
+	@bash deploy/kafka/kafka.sh fetch
+	@QUOTAFLOW_E2E=1 bash tests/run_all.sh
 
 test-fast: install
 	$(PY) -m pytest -q -m "not e2e" ingestion-service/tests allocation-service/tests negotiation-service/tests alerts-service/tests
