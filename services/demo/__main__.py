@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--until", type=date.fromisoformat, default=None, help="replay only up to this day")
     args = parser.parse_args(argv)
     console = Console()
+    if not console.is_terminal:  # a log file or a pipe: wide enough for the tables
+        console = Console(width=130)
 
     data_dir = (args.data_dir or default_data_dir()).resolve()
     missing = missing_files(data_dir)

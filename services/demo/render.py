@@ -64,17 +64,22 @@ def render(summary: dict, console: Console) -> None:
                       _n(str(job["unchanged"])))
     console.print(table)
 
-    table = Table(title="Packages (orders = paying customers; head office total = 1.3 × base)", title_justify="left")
-    for column in ("package", "period", "last-year LFL", "base", "target", "negotiated", "final", "actual",
-                   "attainment", "versions", "period close"):
-        table.add_column(column, justify="right" if column not in ("package", "period", "versions", "period close") else "left")
-    for package in figures["packages"].values():
-        generated = package["generated"]
-        table.add_row(package["name"], "…".join(package["period"]), _n(generated["last_year_lfl_total"]),
-                      _n(round_text(generated["base_total"])), _n(package["target"]), _n(package["negotiated_target"]),
+    table = Table(title="Packages (orders = paying customers)", title_justify="left")
+    for column in ("package", "period", "target", "negotiated", "final", "actual", "attainment", "uplifts",
+                   "period close"):
+        table.add_column(column, justify="left" if column in ("package", "period", "period close") else "right",
+                         no_wrap=column in ("period", "period close"))
+    for key, package in figures["packages"].items():
+        table.add_row(key, "…".join(package["period"]), _n(package["target"]), _n(package["negotiated_target"]),
                       _n(package["final_target"]), _n(package["actual"]), _p(package["attainment_pct"]),
-                      ", ".join(f"{k} {v}" for k, v in package["versions"].items()), package["closed"] or "open")
+                      str(package["versions"].get("rule_uplift", 0)), package["closed"] or "open")
     console.print(table)
+    quarter = next(iter(figures["packages"].values()))["generated"]
+    console.print(f"Head-office total = 1.3 × base: last year's like-for-like is only "
+                  f"{_n(quarter['last_year_lfl_total'])} (few shops traded a year earlier), so the ratio applies to "
+                  f"the base (like-for-like + run-rate of new outlets + peer basis) {_n(round_text(quarter['base_total']))}"
+                  f" → {_n(quarter['hq_total'])} for the first package. Tiers: "
+                  + ", ".join(f"{TIERS.get(k, k)} {v}" for k, v in quarter["tiers"].items()))
 
     table = Table(title="Quarter by region", title_justify="left")
     for column in ("region", "cities", "target", "final target", "actual", "attainment"):
