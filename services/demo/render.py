@@ -68,9 +68,10 @@ def render(summary: dict, console: Console) -> None:
     for column in ("package", "period", "target", "negotiated", "final", "actual", "attainment", "uplifts",
                    "period close"):
         table.add_column(column, justify="left" if column in ("package", "period", "period close") else "right",
-                         no_wrap=column in ("period", "period close"))
+                         no_wrap=True)
     for key, package in figures["packages"].items():
-        table.add_row(key, "…".join(package["period"]), _n(package["target"]), _n(package["negotiated_target"]),
+        period = "…".join(day[5:] for day in package["period"])
+        table.add_row(key, period, _n(package["target"]), _n(package["negotiated_target"]),
                       _n(package["final_target"]), _n(package["actual"]), _p(package["attainment_pct"]),
                       str(package["versions"].get("rule_uplift", 0)), package["closed"] or "open")
     console.print(table)

@@ -9,12 +9,14 @@ map, every package's targets (generated, negotiated, final after heat-wave uplif
 tier, target, actual and attainment, every alert occasion, the requests and their outcomes, the
 closed windows, the integrity record and the audit chain.
 
-Length: the whole quarter takes several minutes per mode on a 2-core machine, too long for CI, so
-by default both runs replay only the first days, 2016-07-01…2016-07-10
-(`QUOTAFLOW_E2E_UNTIL=YYYY-MM-DD` to change it): that covers the history load, planning, the
-negotiation window closing on its own on 2016-07-03 with its PDFs, the first heat-wave uplifts
-(fired 2016-07-03 on the forecasts for 07-08…) and the daily attainment, but not a month closing.
-Set `QUOTAFLOW_E2E_UNTIL=2016-07-31` (or later) to include the July close and its integrity score.
+Length: the whole quarter takes about half an hour per mode on the 2-core machine (see
+docs/demo.md), far too long for CI, so by default both runs replay only the first week,
+2016-07-01…2016-07-07 (`QUOTAFLOW_E2E_UNTIL=YYYY-MM-DD` to change it). Measured: both runs
+together took 11.6 min with 2016-07-10 as the last day, hence a week. That covers the history
+load, planning, the negotiation window closing on its own on 2016-07-03 with its PDFs, the first
+heat-wave uplifts (fired from 2016-07-03 on the forecasts for 07-08 onwards), sales cliffs and the
+daily attainment, but NOT a month closing: set `QUOTAFLOW_E2E_UNTIL=2016-07-31` (or later) to
+include the July close and its integrity score.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from tests.fixtures import create_pg_database, kafka_bootstrap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.kafka]
 
-UNTIL = date.fromisoformat(os.environ.get("QUOTAFLOW_E2E_UNTIL", "2016-07-10"))
+UNTIL = date.fromisoformat(os.environ.get("QUOTAFLOW_E2E_UNTIL", "2016-07-07"))
 
 
 def _data_dir() -> Path:
