@@ -74,6 +74,11 @@ class SalesHistory:
     outlets: dict[str, OutletHistory]
     fulfilments: list[Fulfilment] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # One canonical order (by outlet id) for every sum over outlets: Decimal division is inexact at
+        # 28 digits, so summing in the database's row order gave SQLite and PostgreSQL different last digits.
+        self.outlets = {outlet_id: self.outlets[outlet_id] for outlet_id in sorted(self.outlets)}
+
     def by_city(self) -> dict[str, list[OutletHistory]]:
         grouped: dict[str, list[OutletHistory]] = defaultdict(list)
         for outlet in self.outlets.values():
