@@ -239,6 +239,12 @@ def test_sales_total_reports_the_facts_held_latest_revision_winning(running):
                    {"start": "2016-05-01", "end": "2016-06-30"}):
         refused = client.get(url, params=params, headers=manager)
         assert (refused.status_code, refused.json()["code"]) == (403, "out_of_scope")
+    director = auth(host, "region_director", regions=["华南"])
+    south = client.get(url, params={"start": "2016-05-01", "end": "2016-06-30", "city_code": "440100"}, headers=director)
+    assert (south.status_code, south.json()["orders"]) == (200, 305)
+    for code in ("310000", "999999"):  # another region's city, an unknown city
+        refused = client.get(url, params={"start": "2016-05-01", "end": "2016-06-30", "city_code": code}, headers=director)
+        assert (refused.status_code, refused.json()["code"]) == (403, "out_of_scope")
     reversed_period = client.get(url, params={"start": "2016-06-30", "end": "2016-05-01"}, headers=headers)
     assert (reversed_period.status_code, reversed_period.json()["code"]) == (422, "invalid_period")
 

@@ -118,12 +118,13 @@ def build_router(ctx: AllocationContext) -> APIRouter:
         The national total is for hq_planner, finance and admin; others name a city in their scope."""
         if end < start:
             raise ProblemError(422, "invalid_period", "end is before start")
-        if city_code:
-            if principal.cities and city_code not in principal.cities and "admin" not in principal.roles:
-                raise ProblemError(403, "out_of_scope", f"city {city_code} is outside your scope")
-        elif not principal.has_role("hq_planner", "finance"):
+        if not city_code and not principal.has_role("hq_planner", "finance"):
             raise ProblemError(403, "out_of_scope", "the national total is for hq_planner, finance and admin")
         with ctx.sessions() as session:
+            if city_code and not principal.has_role("hq_planner", "finance"):
+                city = fact_store.load_cities(session).get(city_code)
+                if not principal.sees_city(city_code, city.region if city else None):
+                    raise ProblemError(403, "out_of_scope", f"city {city_code} is outside your scope")
             orders, facts = fact_store.sales_total(session, start, end, city_code or None)
         return SalesTotalRead(city_code=city_code or None, start=start.isoformat(), end=end.isoformat(),
                               orders=orders, facts=facts)
