@@ -28,6 +28,7 @@ from shared.bus.kafka import KafkaBus
 from shared.clock import Clock, ReplayClock, SystemClock
 from shared.consumer import EventConsumer
 from shared.db import make_engine, session_factory
+from shared.docs_pages import install_docs_pages
 from shared.events import DEAD_LETTER_TOPIC, registry
 from shared.migrations import upgrade
 from shared.observability import RequestIdMiddleware
@@ -216,7 +217,10 @@ class Host:
             description="Regional sales targets that grow from data. Each service's API is under /api/v1/<service>.",
             version="1.0.0",
             lifespan=lifespan,
+            docs_url=None,
+            redoc_url=None,
         )
+        install_docs_pages(root)
         install_problem_handlers(root)
         root.add_middleware(RequestIdMiddleware)
         root.state.host = self

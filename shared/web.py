@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from fastapi import APIRouter, FastAPI
 
 from shared.auth import Authenticator
+from shared.docs_pages import install_docs_pages
 from shared.problems import PROBLEM_RESPONSES, install_problem_handlers
 
 PROBLEM_SCHEMA = {
@@ -35,7 +36,9 @@ def create_service_api(
     version: str = "1.0.0",
 ) -> FastAPI:
     """A service's API, mounted by the composition root at `/api/v1/<name>`."""
-    app = FastAPI(title=title, description=description, version=version, responses=PROBLEM_RESPONSES)
+    app = FastAPI(title=title, description=description, version=version, responses=PROBLEM_RESPONSES,
+                  docs_url=None, redoc_url=None)
+    install_docs_pages(app)
     app.state.authenticator = authenticator
     app.state.service_name = name
     install_problem_handlers(app)
