@@ -2,8 +2,9 @@
 
 Service side: what the service runs for a scenario and a heat map (application/scenarios.py
 `build_plan`, application/heat.py `heat_rows`), called directly: the history built from the real
-CSV files by the service's own adapter (`adapters/koubei_csv.load_history`, the same `build_history`
-the database path uses), then `domain.heatmap.build_heat_map` (12 months to 2016-06-30) and
+CSV files by the service's own adapter (`adapters/koubei_csv.load_history`: the wide file parsed with
+numpy into the same `DailyPanel` (outlets × days integer matrix with prefix sums) that the database
+path builds in `history_from_rows`), then `domain.heatmap.build_heat_map` (12 months to 2016-06-30) and
 `domain.planning.generate` (basis → tiers → tiered model → reconciliation to a head-office total
 of 20,000,000 orders → phasing). Baseline: bench/baselines/pandas_allocation.py, the same three
 steps (heat-map metrics, tiers, targets reconciled to the total) from the same CSV files. Both run
@@ -14,7 +15,8 @@ Scaling: the cities are replicated 10× and 100× with new codes (code + copy nu
 copies of its outlets and their sales, so cities × channels grow 10× and 100× (the regions stay the
 seven real ones). Timed: the compute steps on inputs already in memory (no CSV reading). The
 service's 100× run is stopped after BENCH_ALLOC_CAP_SECONDS (default 90 s) and then reported as
-"> cap" with a linear extrapolation; BENCH_ALLOC_FULL=1 lets it finish (about 7 minutes here).
+"> cap" with a linear extrapolation; BENCH_ALLOC_FULL=1 lets it finish. The copies share their
+originals' panel rows (as the copies of the series were shared before), so replication is not timed.
 
 Goal (issue 4): the service's time ≤ 0.3 × the pandas time.
 """
@@ -72,11 +74,11 @@ class Timing:
 
 
 class PhasingTimer:
-    """Adds up the time `generate` spends in phasing (daily_shape, phase_days), which pandas skips."""
+    """Adds up the time `generate` spends in phasing (day_shapes, phase_classes), which pandas skips."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self._originals = {name: getattr(planning, name) for name in ("daily_shape", "phase_days")}
+        self._originals = {name: getattr(planning, name) for name in ("day_shapes", "phase_classes")}
 
     def __enter__(self) -> PhasingTimer:
         for name, original in self._originals.items():
@@ -146,7 +148,8 @@ def pandas_from_csv() -> tuple[Timing, tuple]:
 
 def replicate_history(history: SalesHistory, cities: dict[str, City], copies: int):
     """k copies of every city (code + 3-digit copy number) with copies of its outlets; the daily
-    series are immutable and shared, so memory grows with the outlets, not with the facts."""
+    series (rows of the history's panels) are immutable and shared, so memory grows with the outlets,
+    not with the facts."""
     outlets = dict(history.outlets)
     all_cities = dict(cities)
     for k in range(1, copies):

@@ -14,13 +14,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
+from math import lcm
 
+import numpy as np
+
+from allocation_service.domain.columns import Groups, OutletColumns, sums_by
 from allocation_service.domain.history import OutletHistory
 from allocation_service.domain.metrics import Metric
-from allocation_service.domain.series import ZERO
+from allocation_service.domain.series import NO_DAY, ZERO
 from allocation_service.domain.windows import Window, last_days
 
 
@@ -76,6 +80,59 @@ class CityBasis:
         return "; ".join(parts)
 
 
+def city_bases(
+    columns: OutletColumns,
+    groups: Groups,
+    period: Window,
+    history_end,
+    data_start,
+    metric: Metric,
+    run_rate_days: int = 90,
+    peer_daily: Sequence[Mapping[str, Decimal]] | None = None,
+) -> list[CityBasis]:
+    """The basis of every group of outlets (a city; its code is the group's key)."""
+    last_year = period.shifted_years(-1)
+    covered = last_year.start >= data_start and last_year.end <= history_end
+    recent = last_days(history_end, run_rate_days)
+    orders, order_rows = columns.series("orders")
+    panel, rows = columns.series(metric.name)
+    first = columns.first_day
+    never = columns.first_trading == NO_DAY
+    live = ~never & (orders.trading_days(order_rows, recent) > 0)
+    closed = ~never & ~live
+    comparable = live & covered & (first <= last_year.start.toordinal()) & (orders.trading_days(order_rows, last_year) > 0)
+    fresh = live & ~comparable
+    lfl = groups.sum(np.where(comparable, panel.window_totals(rows, last_year), 0))
+    run_rates = sums_by(groups, fresh & (first <= recent.end.toordinal()), *_since_opening(columns, panel, rows, recent))
+    channel_of, channels = columns.codes("channel")
+    opening = np.maximum(np.where(columns.opened == NO_DAY, period.start.toordinal(), columns.opened),
+                         period.start.toordinal())
+    waiting = sums_by(groups, never & (opening <= period.end.toordinal()), channel_of,
+                      period.end.toordinal() - opening + 1)
+    counts = zip(groups.count(comparable).tolist(), groups.count(fresh).tolist(), groups.count(closed).tolist(),
+                 strict=True)
+    bases = []
+    for group, (comparable_count, new, closed_count) in enumerate(counts):
+        rates = (peer_daily[group] if peer_daily else None) or {}
+        pending = [(rates[channels[c]], days, count) for c, (days, count) in waiting[group].items()
+                   if channels[c] in rates]
+        bases.append(CityBasis(
+            city_code=groups.keys[group],
+            period=period,
+            last_year=last_year,
+            run_rate_window=recent,
+            lfl_base=panel.to_decimal(lfl[group]) if comparable_count else ZERO,
+            run_rate_basis=_rate_sum(run_rates[group], panel.scale, period.days),
+            comparable_outlets=comparable_count,
+            new_outlets=new,
+            closed_outlets=closed_count,
+            last_year_covered=covered,
+            peer_basis=_exact_sum((rate * days for rate, days, _ in pending)),
+            pending_outlets=sum(count for _, _, count in pending),
+        ))
+    return bases
+
+
 def city_basis(
     city_code: str,
     outlets: Iterable[OutletHistory],
@@ -86,57 +143,51 @@ def city_basis(
     run_rate_days: int = 90,
     peer_daily: Mapping[str, Decimal] | None = None,
 ) -> CityBasis:
-    last_year = period.shifted_years(-1)
-    covered = last_year.start >= data_start and last_year.end <= history_end
-    recent = last_days(history_end, run_rate_days)
-    lfl_base = ZERO
-    run_rate = ZERO
-    peer = ZERO
-    comparable = new = closed = pending = 0
-    for outlet in outlets:
-        if outlet.orders.first_trading_day() is None:
-            rate = (peer_daily or {}).get(outlet.channel)
-            opening = max(period.start, outlet.opened_on or period.start)
-            if rate is not None and opening <= period.end:
-                pending += 1
-                peer += rate * ((period.end - opening).days + 1)
-            continue
-        if not outlet.orders.traded_in(recent):
-            closed += 1
-            continue
-        first = outlet.first_day
-        if covered and first is not None and first <= last_year.start and outlet.orders.traded_in(last_year):
-            comparable += 1
-            lfl_base += outlet.series(metric).total(last_year)
-            continue
-        new += 1
-        open_window = recent.clipped_from(first) if first is not None else recent
-        if open_window is None:  # opened after the history ends: nothing to go on
-            continue
-        run_rate += outlet.series(metric).total(open_window) * period.days / open_window.days
-    return CityBasis(
-        city_code=city_code,
-        period=period,
-        last_year=last_year,
-        run_rate_window=recent,
-        lfl_base=lfl_base,
-        run_rate_basis=run_rate,
-        comparable_outlets=comparable,
-        new_outlets=new,
-        closed_outlets=closed,
-        last_year_covered=covered,
-        peer_basis=peer,
-        pending_outlets=pending,
-    )
+    outlets = list(outlets)
+    groups = Groups.by([city_code] * len(outlets), [city_code])
+    return city_bases(OutletColumns.of(outlets), groups, period, history_end, data_start, metric, run_rate_days,
+                      [peer_daily or {}])[0]
+
+
+def average_daily_rates(columns: OutletColumns, groups: Groups, recent: Window, metric: Metric) -> list[Decimal | None]:
+    """Per group: the mean over its outlets trading in `recent` of their average daily value since opening."""
+    orders, order_rows = columns.series("orders")
+    panel, rows = columns.series(metric.name)
+    trading = (orders.trading_days(order_rows, recent) > 0) & (columns.first_day <= recent.end.toordinal())
+    per_group = sums_by(groups, trading, *_since_opening(columns, panel, rows, recent))
+    return [_rate_sum(terms, panel.scale, 1, sum(count for _, count in terms.values())) if terms else None
+            for terms in per_group]
 
 
 def average_daily_per_outlet(outlets: Iterable[OutletHistory], recent: Window, metric: Metric) -> Decimal | None:
     """Mean over the outlets trading in `recent` of their average daily value since opening."""
-    rates = []
-    for outlet in outlets:
-        if not outlet.orders.traded_in(recent):
-            continue
-        open_window = recent.clipped_from(outlet.first_day) if outlet.first_day else recent
-        if open_window is not None:
-            rates.append(outlet.series(metric).total(open_window) / open_window.days)
-    return sum(rates, ZERO) / len(rates) if rates else None
+    outlets = list(outlets)
+    return average_daily_rates(OutletColumns.of(outlets), Groups.by([None] * len(outlets), [None]), recent, metric)[0]
+
+
+def _since_opening(columns: OutletColumns, panel, rows: np.ndarray, recent: Window) -> tuple[np.ndarray, np.ndarray]:
+    """Per outlet: the days of `recent` since it opened, and its total over them."""
+    start = np.maximum(columns.first_day, recent.start.toordinal())
+    days = np.maximum(recent.end.toordinal() - start + 1, 0)
+    totals = panel.totals(rows, panel.column_of(np.minimum(start, recent.end.toordinal() + 1)), panel.columns(recent)[1])
+    return days, totals
+
+
+def _rate_sum(terms: Mapping[int, tuple[int, int]], scale: int, factor: int, count: int = 1) -> Decimal:
+    """Σ total / days (× factor, / count) over the terms {days: (total, outlets)}, rounded once.
+
+    Exact: one division of integers, so the figure does not depend on the order of the outlets.
+    """
+    if not terms:
+        return ZERO
+    common = lcm(*terms)
+    numerator = sum(total * (common // days) for days, (total, _) in terms.items())
+    return Decimal(numerator * factor) / Decimal(common * count * 10**scale)
+
+
+def _exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """The sum, exact until one rounding at the end (order-independent)."""
+    with localcontext() as context:
+        context.prec = 200
+        total = sum(values, ZERO)
+    return +total

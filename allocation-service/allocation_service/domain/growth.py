@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
+
+from allocation_service.domain.columns import Groups, OutletColumns
 from allocation_service.domain.history import OutletHistory
 from allocation_service.domain.metrics import Metric
 from allocation_service.domain.series import ZERO
@@ -59,11 +62,39 @@ def growth_rate(previous_total: Decimal, current_total: Decimal) -> tuple[Decima
     return (current_total - previous_total) / previous_total, None
 
 
-def is_comparable(outlet: OutletHistory, previous: Window, current: Window) -> bool:
-    first = outlet.first_day
-    if first is None or first > previous.start:
-        return False
-    return outlet.orders.traded_in(previous) and outlet.orders.traded_in(current)
+def comparable_mask(columns: OutletColumns, previous: Window, current: Window) -> np.ndarray:
+    """Per outlet: open since the start of the earlier period (first day known) and trading in both."""
+    panel, rows = columns.series("orders")
+    return (
+        (columns.first_day <= previous.start.toordinal())
+        & (panel.trading_days(rows, previous) > 0)
+        & (panel.trading_days(rows, current) > 0)
+    )
+
+
+def like_for_like_growths(
+    columns: OutletColumns,
+    groups: Groups,
+    previous: Window,
+    current: Window,
+    metric: Metric,
+    data_start,
+) -> list[Growth]:
+    """The like-for-like growth of every group of outlets."""
+    if previous.start < data_start:
+        return [Growth(None, NO_HISTORY, previous, current, ZERO, ZERO, 0)] * len(groups)
+    comparable = comparable_mask(columns, previous, current)
+    panel, rows = columns.series(metric.name)
+    before = groups.sum(np.where(comparable, panel.window_totals(rows, previous), 0))
+    now = groups.sum(np.where(comparable, panel.window_totals(rows, current), 0))
+    growths = []
+    for previous_sum, current_sum, outlets in zip(before.tolist(), now.tolist(), groups.count(comparable).tolist(),
+                                                  strict=True):
+        previous_total = panel.to_decimal(previous_sum) if outlets else ZERO
+        current_total = panel.to_decimal(current_sum) if outlets else ZERO
+        rate, reason = growth_rate(previous_total, current_total)
+        growths.append(Growth(rate, reason, previous, current, previous_total, current_total, outlets))
+    return growths
 
 
 def like_for_like_growth(
@@ -74,10 +105,5 @@ def like_for_like_growth(
     data_start,
 ) -> Growth:
     outlets = list(outlets)
-    if previous.start < data_start:
-        return Growth(None, NO_HISTORY, previous, current, ZERO, ZERO, 0)
-    comparable = [outlet for outlet in outlets if is_comparable(outlet, previous, current)]
-    previous_total = sum((o.series(metric).total(previous) for o in comparable), ZERO)
-    current_total = sum((o.series(metric).total(current) for o in comparable), ZERO)
-    rate, reason = growth_rate(previous_total, current_total)
-    return Growth(rate, reason, previous, current, previous_total, current_total, len(comparable))
+    return like_for_like_growths(OutletColumns.of(outlets), Groups.by([None] * len(outlets), [None]), previous, current,
+                                 metric, data_start)[0]

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from allocation_service.domain.growth import Growth, like_for_like_growth
-from allocation_service.domain.history import City, OutletHistory, SalesHistory
+from allocation_service.domain.columns import Groups, OutletColumns
+from allocation_service.domain.growth import Growth, like_for_like_growths
+from allocation_service.domain.history import City, SalesHistory
 from allocation_service.domain.metrics import ORDERS, Metric
-from allocation_service.domain.series import ZERO
 from allocation_service.domain.windows import Window, last_days, months_ending
 
 DEFAULT_WEIGHTS: dict[str, Decimal] = {
@@ -33,6 +33,7 @@ DEFAULT_WEIGHTS: dict[str, Decimal] = {
 }
 SCORED_METRICS = (*DEFAULT_WEIGHTS, "new_outlets")
 SCORE_QUANTUM = Decimal("0.1")
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -75,38 +76,52 @@ def heat_windows(window: Window, active_days: int = 90) -> HeatWindows:
 
 
 def group_metrics(
-    outlets: Sequence[OutletHistory],
+    columns: OutletColumns,
+    groups: Groups,
     windows: HeatWindows,
     data_start,
     metric: Metric,
-    fulfilment: tuple[int, int] | None,
-) -> tuple[dict[str, Decimal | None], Growth, Growth]:
+    fulfilment: Sequence[tuple[int, int] | None],
+) -> list[tuple[dict[str, Decimal | None], Growth, Growth]]:
+    """(metrics, half-year growth, year-on-year growth) of every group of outlets."""
     covered = windows.window.clipped_from(data_start)
-    orders = sum((o.orders.total(covered) for o in outlets), ZERO) if covered else ZERO
-    revenue = sum((o.revenue.total(covered) for o in outlets), ZERO) if covered else ZERO
-    revenue_orders = sum((o.revenue_orders.total(covered) for o in outlets), ZERO) if covered else ZERO
-    half_year = like_for_like_growth(
-        outlets, windows.half_year_previous, windows.half_year_current, metric, data_start
+    orders, order_rows = columns.series("orders")
+    revenue, revenue_rows = columns.series("revenue")
+    revenue_orders, revenue_order_rows = columns.series("revenue_orders")
+    half_year = like_for_like_growths(
+        columns, groups, windows.half_year_previous, windows.half_year_current, metric, data_start
     )
-    yoy = like_for_like_growth(outlets, windows.yoy_previous, windows.yoy_current, metric, data_start)
-    metrics: dict[str, Decimal | None] = {
-        "avg_daily_orders": (orders / covered.days).quantize(Decimal("0.01"), ROUND_HALF_UP) if covered else None,
-        "avg_order_value": (revenue / revenue_orders).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        if revenue_orders > 0
-        else None,
-        "fulfilment_rate": None,
-        "half_year_growth": half_year.rate,
-        "yoy_growth": yoy.rate,
-        "active_outlets": Decimal(sum(1 for o in outlets if o.orders.traded_in(windows.active))),
-        "new_outlets": Decimal(
-            sum(1 for o in outlets if o.first_day is not None and o.first_day in windows.window)
-        ),
-    }
-    if fulfilment is not None and fulfilment[0] > 0:
-        metrics["fulfilment_rate"] = (Decimal(fulfilment[1]) / Decimal(fulfilment[0])).quantize(
-            Decimal("0.0001"), ROUND_HALF_UP
-        )
-    return metrics, half_year, yoy
+    yoy = like_for_like_growths(columns, groups, windows.yoy_previous, windows.yoy_current, metric, data_start)
+    if covered:
+        order_sums = groups.sum(orders.window_totals(order_rows, covered)).tolist()
+        revenue_sums = groups.sum(revenue.window_totals(revenue_rows, covered)).tolist()
+        revenue_order_sums = groups.sum(revenue_orders.window_totals(revenue_order_rows, covered)).tolist()
+    else:
+        order_sums = revenue_sums = revenue_order_sums = [0] * len(groups)
+    active = groups.count(orders.trading_days(order_rows, windows.active) > 0).tolist()
+    first = columns.first_day
+    new = groups.count((first >= windows.window.start.toordinal()) & (first <= windows.window.end.toordinal())).tolist()
+    result = []
+    for group in range(len(groups)):
+        metrics: dict[str, Decimal | None] = {
+            "avg_daily_orders": (Decimal(order_sums[group]) / covered.days).quantize(CENT, ROUND_HALF_UP)
+            if covered
+            else None,
+            "avg_order_value": (Decimal(revenue_sums[group]) / Decimal(revenue_order_sums[group] * 10**revenue.scale))
+            .quantize(CENT, ROUND_HALF_UP)
+            if revenue_order_sums[group] > 0
+            else None,
+            "fulfilment_rate": None,
+            "half_year_growth": half_year[group].rate,
+            "yoy_growth": yoy[group].rate,
+            "active_outlets": Decimal(active[group]),
+            "new_outlets": Decimal(new[group]),
+        }
+        done = fulfilment[group]
+        if done is not None and done[0] > 0:
+            metrics["fulfilment_rate"] = (Decimal(done[1]) / Decimal(done[0])).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        result.append((metrics, half_year[group], yoy[group]))
+    return result
 
 
 def percentile_ranks(values: Mapping[str, Decimal | None]) -> dict[str, Decimal]:
@@ -114,14 +129,17 @@ def percentile_ranks(values: Mapping[str, Decimal | None]) -> dict[str, Decimal]
     present = {key: value for key, value in values.items() if value is not None}
     ordered = sorted(present.values())
     n = len(ordered)
+    if n == 1:
+        return {key: Decimal(50) for key in present}
+    rank_of: dict[Decimal, Decimal] = {}
     ranks: dict[str, Decimal] = {}
     for key, value in present.items():
-        if n == 1:
-            ranks[key] = Decimal(50)
-            continue
-        below = bisect_left(ordered, value)
-        equal = bisect_right(ordered, value) - below
-        ranks[key] = (Decimal(below) + Decimal(equal - 1) / 2) * 100 / (n - 1)
+        rank = rank_of.get(value)
+        if rank is None:
+            below = bisect_left(ordered, value)
+            equal = bisect_right(ordered, value) - below
+            rank = rank_of[value] = (Decimal(below) + Decimal(equal - 1) / 2) * 100 / (n - 1)
+        ranks[key] = rank
     return ranks
 
 
@@ -138,10 +156,12 @@ def score_rows(rows: list[HeatRow], weights: Mapping[str, Decimal]) -> list[Heat
     unknown = set(weights) - set(SCORED_METRICS)
     if unknown:
         raise ValueError(f"unknown heat metrics {sorted(unknown)}")
-    by_metric = {name: percentile_ranks({row.key: row.metrics.get(name) for row in rows}) for name in weights}
+    keys = [row.key for row in rows]
+    by_metric = {name: percentile_ranks({key: row.metrics.get(name) for key, row in zip(keys, rows, strict=True)})
+                 for name in weights}
     scored = []
-    for row in rows:
-        percentiles = {name: ranks[row.key] for name, ranks in by_metric.items() if row.key in ranks}
+    for key, row in zip(keys, rows, strict=True):
+        percentiles = {name: ranks[key] for name, ranks in by_metric.items() if key in ranks}
         scored.append(
             HeatRow(row.city, row.channel, row.metrics, row.half_year, row.year_on_year, percentiles,
                     heat_score(percentiles, weights))
@@ -165,12 +185,17 @@ def build_heat_map(
         if item.day in window:
             fulfilment[item.city_code][0] += item.ordered
             fulfilment[item.city_code][1] += item.delivered
-    groups = history.by_city_channel() if by_channel else {(c, None): o for c, o in history.by_city().items()}
-    rows = []
-    for (code, channel), outlets in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-        if code not in cities:
-            continue
-        city_fulfilment = None if by_channel else tuple(fulfilment[code]) if code in fulfilment else None
-        metrics, half_year, yoy = group_metrics(outlets, windows, history.data_start, metric, city_fulfilment)
-        rows.append(HeatRow(cities[code], channel, metrics, half_year, yoy))
+    columns = history.columns()
+    if by_channel:
+        keys = sorted({(code, channel) for code, channel in zip(columns.city, columns.channel, strict=True)
+                       if code in cities})
+        groups = Groups.by(list(zip(columns.city, columns.channel, strict=True)), keys)
+        fulfilments: list[tuple[int, int] | None] = [None] * len(keys)
+    else:
+        keys = sorted({(code, None) for code in columns.city if code in cities})
+        groups = Groups.by(columns.city, [code for code, _ in keys])
+        fulfilments = [tuple(fulfilment[code]) if code in fulfilment else None for code, _ in keys]
+    measured = group_metrics(columns, groups, windows, history.data_start, metric, fulfilments)
+    rows = [HeatRow(cities[code], channel, metrics, half_year, yoy)
+            for (code, channel), (metrics, half_year, yoy) in zip(keys, measured, strict=True)]
     return score_rows(rows, weights)

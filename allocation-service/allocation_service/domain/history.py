@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
+
+from allocation_service.domain.columns import OutletColumns
 from allocation_service.domain.metrics import Metric
-from allocation_service.domain.series import DailySeries
+from allocation_service.domain.series import DailyPanel, DailySeries
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,13 @@ class SalesHistory:
         # One canonical order (by outlet id) for every sum over outlets: Decimal division is inexact at
         # 28 digits, so summing in the database's row order gave SQLite and PostgreSQL different last digits.
         self.outlets = {outlet_id: self.outlets[outlet_id] for outlet_id in sorted(self.outlets)}
+        self._columns: OutletColumns | None = None
+
+    def columns(self) -> OutletColumns:
+        """The outlets (in the canonical order) as columns, for the rules that look at all of them at once."""
+        if self._columns is None:
+            self._columns = OutletColumns.of(list(self.outlets.values()))
+        return self._columns
 
     def by_city(self) -> dict[str, list[OutletHistory]]:
         grouped: dict[str, list[OutletHistory]] = defaultdict(list)
@@ -95,7 +105,6 @@ class SalesHistory:
         return sorted({outlet.channel for outlet in self.outlets.values()})
 
 
-_EMPTY: dict = {}
 FactRow = tuple  # (outlet_id, city_code, channel, day, orders, revenue | None, units | None)
 
 
@@ -111,7 +120,7 @@ def build_history(
 
     `outlet_master` (outlet → (city code, channel)) adds outlets that have no sales yet.
     """
-    rows = ((f.outlet_id, f.city_code, f.channel, f.day, f.orders, f.revenue, f.units) for f in facts)
+    rows = [(f.outlet_id, f.city_code, f.channel, f.day, f.orders, f.revenue, f.units) for f in facts]
     return history_from_rows(rows, data_start, data_end, opened_on, fulfilments, outlet_master)
 
 
@@ -123,52 +132,81 @@ def history_from_rows(
     fulfilments: Iterable[Fulfilment] = (),
     outlet_master: dict[str, tuple[str, str]] | None = None,
 ) -> SalesHistory:
-    """The same as `build_history` from plain tuples (the fast path for stored facts)."""
-    orders: dict[str, dict[date, int]] = defaultdict(dict)
-    revenue: dict[str, dict[date, Decimal]] = defaultdict(dict)
-    revenue_orders: dict[str, dict[date, int]] = defaultdict(dict)
-    units: dict[str, dict[date, int]] = defaultdict(dict)
+    """The same as `build_history` from plain tuples (the fast path for stored facts).
+
+    Revenue follows the latest fact of a day (a later fact without revenue removes it); units keep the
+    latest fact that has them.
+    """
+    rows = rows if isinstance(rows, list) else list(rows)
     where: dict[str, tuple[str, str]] = {}
-    first: date | None = None
-    last: date | None = None
-    for outlet_id, city_code, channel, day, count, money, unit_count in rows:
-        where[outlet_id] = (city_code, channel)
-        orders[outlet_id][day] = count
-        if money is not None:
-            revenue[outlet_id][day] = money
-            revenue_orders[outlet_id][day] = count
-        elif outlet_id in revenue:
-            revenue[outlet_id].pop(day, None)
-            revenue_orders[outlet_id].pop(day, None)
-        if unit_count is not None:
-            units[outlet_id][day] = unit_count
-        if first is None or day < first:
-            first = day
-        if last is None or day > last:
-            last = day
-    if first is None or last is None:
-        if data_start is None or data_end is None:
-            raise ValueError("an empty history needs an explicit data_start and data_end")
-        first, last = data_start, data_end
-    opened_on = opened_on or {}
+    if rows:
+        outlet_ids, city_codes, channels, days, counts, moneys, unit_counts = zip(*rows, strict=True)
+        where = dict(zip(outlet_ids, zip(city_codes, channels, strict=True), strict=True))  # an outlet's last row
+        first, last = min(days), max(days)
+    elif data_start is None or data_end is None:
+        raise ValueError("an empty history needs an explicit data_start and data_end")
     for outlet_id, place in (outlet_master or {}).items():
         where.setdefault(outlet_id, place)
+    ids = list(where)
+    if not rows:
+        empty = DailyPanel.empty(len(ids))
+        return history_from_panels(ids, where, empty, data_start, data_end, opened_on=opened_on, fulfilments=fulfilments)
+    index = {outlet_id: position for position, outlet_id in enumerate(ids)}
+    row = np.fromiter(map(index.__getitem__, outlet_ids), np.int64, len(rows))
+    ordinal = np.fromiter(map(date.toordinal, days), np.int64, len(rows))
+    latest = _latest(row, ordinal, np.ones(len(rows), dtype=bool))
+    orders = DailyPanel.from_cells(len(ids), row[latest], ordinal[latest], np.asarray(counts)[latest])
+    revenue = revenue_orders = units = None
+    if any(money is not None for money in moneys):
+        known = latest[np.fromiter((moneys[p] is not None for p in latest.tolist()), bool, len(latest))]
+        revenue = DailyPanel.from_cells(len(ids), row[known], ordinal[known], [moneys[p] for p in known.tolist()])
+        revenue_orders = DailyPanel.from_cells(len(ids), row[known], ordinal[known], np.asarray(counts)[known])
+    if any(count is not None for count in unit_counts):
+        given = _latest(row, ordinal, np.fromiter((u is not None for u in unit_counts), bool, len(rows)))
+        units = DailyPanel.from_cells(len(ids), row[given], ordinal[given], [unit_counts[p] for p in given.tolist()])
+    return history_from_panels(ids, where, orders, data_start or first, data_end or last, revenue, revenue_orders,
+                               units, opened_on, fulfilments)
+
+
+def _latest(row: np.ndarray, ordinal: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Positions of the last chosen row of each (outlet, day)."""
+    positions = np.flatnonzero(chosen)
+    if not len(positions):
+        return positions
+    key = row[positions] * (int(ordinal.max()) - int(ordinal.min()) + 1) + (ordinal[positions] - ordinal.min())
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = ordered[1:] != ordered[:-1]
+    return positions[order[last]]
+
+
+def history_from_panels(
+    ids: list[str],
+    where: dict[str, tuple[str, str]],
+    orders: DailyPanel,
+    data_start: date,
+    data_end: date,
+    revenue: DailyPanel | None = None,
+    revenue_orders: DailyPanel | None = None,
+    units: DailyPanel | None = None,
+    opened_on: dict[str, date] | None = None,
+    fulfilments: Iterable[Fulfilment] = (),
+) -> SalesHistory:
+    """A history from panels whose row i is outlet `ids[i]` (a missing panel: no values)."""
+    nothing = DailySeries(DailyPanel.empty(1), 0)  # one shared series for every outlet of a missing panel
+    opened_on = opened_on or {}
     outlets = {
         outlet_id: OutletHistory(
             outlet_id=outlet_id,
-            city_code=city_code,
-            channel=channel,
-            orders=DailySeries(orders[outlet_id]),
-            revenue=DailySeries(revenue.get(outlet_id) or _EMPTY),
-            revenue_orders=DailySeries(revenue_orders.get(outlet_id) or _EMPTY),
-            units=DailySeries(units.get(outlet_id) or _EMPTY),
+            city_code=where[outlet_id][0],
+            channel=where[outlet_id][1],
+            orders=DailySeries(orders, position),
+            revenue=DailySeries(revenue, position) if revenue is not None else nothing,
+            revenue_orders=DailySeries(revenue_orders, position) if revenue_orders is not None else nothing,
+            units=DailySeries(units, position) if units is not None else nothing,
             opened_on=opened_on.get(outlet_id),
         )
-        for outlet_id, (city_code, channel) in where.items()
+        for position, outlet_id in enumerate(ids)
     }
-    return SalesHistory(
-        data_start=data_start or first,
-        data_end=data_end or last,
-        outlets=outlets,
-        fulfilments=list(fulfilments),
-    )
+    return SalesHistory(data_start=data_start, data_end=data_end, outlets=outlets, fulfilments=list(fulfilments))

@@ -71,8 +71,9 @@ def spread_gap(
     open_codes = set(amounts)
     while True:
         fixed = sum((values[c] for c in amounts if c not in open_codes), Decimal(0))
-        gap = total - fixed - sum((amounts[c] for c in open_codes), Decimal(0))
-        weight_sum = sum((weights[c] for c in open_codes), Decimal(0))
+        # sums in city-code order: Decimal addition at 28 digits is order-sensitive, a set's order is not stable
+        gap = total - fixed - sum((amounts[c] for c in sorted(open_codes)), Decimal(0))
+        weight_sum = sum((weights[c] for c in sorted(open_codes)), Decimal(0))
         if weight_sum == 0:
             weights.update({code: Decimal(1) for code in open_codes})
             weight_sum = Decimal(len(open_codes))
