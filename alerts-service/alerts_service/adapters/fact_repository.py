@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 
-from sqlalchemy import Table, bindparam, cast, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from alerts_service.adapters.tables import (
@@ -21,7 +19,7 @@ from alerts_service.adapters.tables import (
 )
 from alerts_service.domain.cities import CityDirectory, CityInfo
 from alerts_service.domain.weather_spells import DataQualityWarning, WeatherReading
-from shared.db import UTCDateTime
+from shared.db import UTCDateTime, set_based_upsert
 
 
 class FactRepository:
@@ -59,8 +57,8 @@ class FactRepository:
         if not facts:
             return set()
         rows = self._sales_rows(city_code, facts)
-        returned = set_based_upsert(self.session, outlet_daily_sales, rows, _SALES_KEY, strictly_newer=True,
-                                    returning=("day",)) if rows else []
+        returned = set_based_upsert(self.session, outlet_daily_sales, rows, _SALES_KEY, revisioned=True,
+                                    strictly_newer=True, returning=("day",)) if rows else []
         changed = {row[0] for row in returned}
         if changed:
             self._retotal(city_code, changed, now)
@@ -140,21 +138,43 @@ class FactRepository:
 
     # -- weather ---------------------------------------------------------------------------------
     def store_weather(self, city_code: str, days: Iterable) -> None:
-        for item in days:
-            source_key = "observation" if item.kind == "observation" else f"forecast:{item.issued_on.isoformat()}"
-            key = (
-                weather_days.c.city_code == city_code,
-                weather_days.c.day == item.day,
-                weather_days.c.source_key == source_key,
-            )
-            stored = self.session.execute(select(weather_days.c.revision).where(*key)).first()
-            values = {"kind": item.kind, "issued_on": item.issued_on, "tmax_c": item.tmax_c, "revision": item.revision}
-            if stored is None:
-                self.session.execute(
-                    weather_days.insert().values(city_code=city_code, day=item.day, source_key=source_key, **values)
+        """A new (day, source) is inserted; a stored one is replaced by an equal or higher revision.
+        The items apply in order: one look at what is stored, then one write per row that changes."""
+        items = [(item.day, _source_key(item), item) for item in days]
+        if not items:
+            return
+        stored = {
+            (row.day, row.source_key): row.revision
+            for row in self.session.execute(
+                select(weather_days.c.day, weather_days.c.source_key, weather_days.c.revision).where(
+                    weather_days.c.city_code == city_code, weather_days.c.day.in_({day for day, _, _ in items})
                 )
-            elif item.revision >= stored.revision:
-                self.session.execute(weather_days.update().where(*key).values(**values))
+            )
+        }
+        inserted: dict[tuple, dict] = {}
+        updated: dict[tuple, dict] = {}
+        for day, source_key, item in items:
+            key = (day, source_key)
+            values = {"kind": item.kind, "issued_on": item.issued_on, "tmax_c": item.tmax_c, "revision": item.revision}
+            if key not in stored:
+                inserted[key] = {"city_code": city_code, "day": day, "source_key": source_key, **values}
+            elif item.revision >= stored[key]:
+                if key in inserted:
+                    inserted[key].update(values)
+                else:
+                    updated[key] = values
+            else:
+                continue
+            stored[key] = item.revision
+        if inserted:
+            self.session.execute(weather_days.insert(), list(inserted.values()))
+        for (day, source_key), values in updated.items():
+            self.session.execute(
+                weather_days.update().where(
+                    weather_days.c.city_code == city_code, weather_days.c.day == day,
+                    weather_days.c.source_key == source_key,
+                ).values(**values)
+            )
 
     def weather_readings(self, city_code: str, first: date, last: date) -> list[WeatherReading]:
         rows = self.session.execute(
@@ -165,21 +185,24 @@ class FactRepository:
         return [WeatherReading(r.day, r.kind, r.tmax_c, r.issued_on, r.revision) for r in rows]
 
     def record_warnings(self, city_code: str, warnings: Iterable[DataQualityWarning], now: datetime) -> int:
-        added = 0
-        for warning in warnings:
-            key = (
-                weather_quality_warnings.c.city_code == city_code,
-                weather_quality_warnings.c.day == warning.day,
-                weather_quality_warnings.c.reason == warning.reason,
-            )
-            if self.session.execute(select(weather_quality_warnings.c.day).where(*key)).first() is None:
-                self.session.execute(
-                    weather_quality_warnings.insert().values(
-                        city_code=city_code, day=warning.day, reason=warning.reason, first_seen_at=now
-                    )
+        """Each (day, reason) is recorded once, when first seen; returns how many were new."""
+        wanted = {(warning.day, warning.reason): None for warning in warnings}
+        if not wanted:
+            return 0
+        known = {
+            (row.day, row.reason)
+            for row in self.session.execute(
+                select(weather_quality_warnings.c.day, weather_quality_warnings.c.reason).where(
+                    weather_quality_warnings.c.city_code == city_code,
+                    weather_quality_warnings.c.day.in_({day for day, _ in wanted}),
                 )
-                added += 1
-        return added
+            )
+        }
+        new = [{"city_code": city_code, "day": day, "reason": reason, "first_seen_at": now}
+               for day, reason in wanted if (day, reason) not in known]
+        if new:
+            self.session.execute(weather_quality_warnings.insert(), new)
+        return len(new)
 
     def quality_warnings(self, city_code: str | None = None) -> list:
         query = select(weather_quality_warnings).order_by(
@@ -205,6 +228,10 @@ class FactRepository:
 _SALES_KEY = ("city_code", "day", "outlet_id", "channel")
 
 
+def _source_key(item) -> str:
+    return "observation" if item.kind == "observation" else f"forecast:{item.issued_on.isoformat()}"
+
+
 def _kept_fact(sequence: list, stored_revision: int | None):
     """The fact that applying `sequence` one by one leaves stored (None: the stored row stays)."""
     current, inserted, kept = stored_revision, stored_revision is None, None
@@ -212,63 +239,3 @@ def _kept_fact(sequence: list, stored_revision: int | None):
         if current is None or fact.revision > current or (inserted and fact.revision == current):
             kept, current = fact, fact.revision
     return kept
-
-
-def set_based_upsert(session: Session, table: Table, rows: Sequence[dict], keys: Sequence[str], *,
-                     revisioned: bool = True, strictly_newer: bool = False, returning: Sequence[str] = ()) -> list:
-    """`INSERT … ON CONFLICT (keys) DO UPDATE SET <other columns> WHERE excluded.revision >= (or >)
-    table.revision` for many rows in one statement; returns the `returning` columns of the rows
-    inserted or updated (a row the WHERE skips is not returned).
-
-    - PostgreSQL: `INSERT … SELECT * FROM unnest(:col1, :col2, …)`, one typed array parameter per
-      column: one statement whatever the batch size, no bind-parameter limit, and a text that
-      SQLAlchemy and psycopg both cache (a 500-row multi-row VALUES has thousands of parameters:
-      SQLAlchemy recompiles `.values(rows)` on every call and psycopg re-parses any query of more
-      than 50 parameters, which costs more than the per-row statements it replaces).
-    - SQLite: multi-row `INSERT … VALUES (…), (…) … RETURNING` through SQLAlchemy's
-      "insertmanyvalues" (one cached compilation, rendered per chunk of at most 1,000 rows and
-      32,700 bind parameters, under SQLite's 32,766).
-    Rows must all have the same columns and distinct keys.
-    """
-    if not rows:
-        return []
-    names = tuple(rows[0])
-    dialect = session.get_bind().dialect.name
-    options = (tuple(keys), revisioned, strictly_newer, tuple(returning or keys))
-    if dialect == "postgresql" and len(rows) > 1:
-        statement = _unnest_upsert(table, names, *options)
-        result = session.execute(statement, {name: [row[name] for row in rows] for name in names})
-    else:
-        statement = _values_upsert(dialect, table, names, *options)
-        result = session.execute(statement, list(rows))
-    return list(result) if returning else []
-
-
-def _conflict_clause(statement, table: Table, names, keys, revisioned: bool, strictly_newer: bool):
-    updates = {name: statement.excluded[name] for name in names if name not in keys}
-    where = None
-    if revisioned:
-        where = (statement.excluded.revision > table.c.revision if strictly_newer
-                 else statement.excluded.revision >= table.c.revision)
-    return statement.on_conflict_do_update(index_elements=list(keys), set_=updates, where=where)
-
-
-@lru_cache(maxsize=32)
-def _values_upsert(dialect: str, table: Table, names, keys, revisioned, strictly_newer, returning):
-    """The single-row form; executed with a list of rows it becomes multi-row VALUES statements
-    ("insertmanyvalues" needs RETURNING)."""
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    statement = _conflict_clause(statement, table, names, keys, revisioned, strictly_newer)
-    return statement.returning(*(table.c[name] for name in returning))
-
-
-@lru_cache(maxsize=32)
-def _unnest_upsert(table: Table, names, keys, revisioned, strictly_newer, returning):
-    arrays = [
-        cast(bindparam(name, type_=postgresql.ARRAY(table.c[name].type)), postgresql.ARRAY(table.c[name].type))
-        for name in names
-    ]
-    source = func.unnest(*arrays).table_valued(*names).render_derived(name="incoming")
-    statement = postgresql.insert(table).from_select(names, select(*(source.c[name] for name in names)))
-    statement = _conflict_clause(statement, table, names, keys, revisioned, strictly_newer)
-    return statement.returning(*(table.c[name] for name in returning))

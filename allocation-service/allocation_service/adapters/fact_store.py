@@ -5,21 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 
-from sqlalchemy import Table, bindparam, cast, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from allocation_service.adapters.tables import cities, daily_sales, fulfilments, outlets
 from allocation_service.domain.history import City, Fulfilment, SalesHistory, history_from_rows
+from shared.db import set_based_upsert
 
 
 def upsert(session: Session, table: Table, rows: Sequence[dict], keys: Sequence[str], revisioned: bool = False) -> None:
     """Insert or update by primary key; with `revisioned`, an older revision never overwrites a newer one
     (`ON CONFLICT … DO UPDATE … WHERE excluded.revision >= table.revision`).
 
-    Set-based: a batch goes to the database as one statement (see `set_based_upsert`), not one
+    Set-based: a batch goes to the database as one statement (`shared.db.set_based_upsert`), not one
     statement per row. Rows repeating a key are reduced first as a row-by-row application would
     (`_latest`: the highest revision, the later one on a tie), since one statement may not touch
     a row twice.
@@ -28,68 +27,6 @@ def upsert(session: Session, table: Table, rows: Sequence[dict], keys: Sequence[
         return
     rows = _latest(rows, keys) if len(rows) > 1 else list(rows)
     set_based_upsert(session, table, rows, keys, revisioned=revisioned)
-
-
-def set_based_upsert(session: Session, table: Table, rows: Sequence[dict], keys: Sequence[str], *,
-                     revisioned: bool = False, strictly_newer: bool = False, returning: Sequence[str] = ()) -> list:
-    """`INSERT … ON CONFLICT (keys) DO UPDATE SET <other columns> [WHERE excluded.revision >= (or >) table.revision]`
-    for many rows at once; returns the `returning` columns of the rows inserted or updated.
-
-    - PostgreSQL: `INSERT … SELECT * FROM unnest(:col1, :col2, …)`, one typed array parameter per
-      column: one statement whatever the batch size, no bind-parameter limit, and a statement text
-      that SQLAlchemy and psycopg both cache (a multi-row VALUES of 500 rows × 8 columns is 4,000
-      parameters: SQLAlchemy recompiles `.values(rows)` on every call (~200 ms) and psycopg
-      re-parses any query of more than 50 parameters (~60 ms), slower than the per-row executemany).
-    - SQLite: multi-row `INSERT … VALUES (…), (…) … RETURNING` through SQLAlchemy's
-      "insertmanyvalues" (one cached compilation, rendered per chunk of at most 1,000 rows and
-      32,700 bind parameters, under SQLite's 32,766).
-    Rows must all have the same columns and distinct keys.
-    """
-    if not rows:
-        return []
-    names = list(rows[0])
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql" and len(rows) > 1:
-        columns = {name: [row[name] for row in rows] for name in names}
-        statement = _unnest_upsert(table, tuple(names), tuple(keys), revisioned, strictly_newer, tuple(returning))
-        result = session.execute(statement, columns)
-    else:
-        statement = _values_upsert(dialect, table, tuple(names), tuple(keys), revisioned, strictly_newer,
-                                   tuple(returning or keys))
-        result = session.execute(statement, list(rows))
-    return list(result) if returning else []
-
-
-def _conflict_clause(statement, table: Table, names, keys, revisioned: bool, strictly_newer: bool):
-    updates = {name: statement.excluded[name] for name in names if name not in keys}
-    where = None
-    if revisioned:
-        where = (statement.excluded.revision > table.c.revision if strictly_newer
-                 else statement.excluded.revision >= table.c.revision)
-    return statement.on_conflict_do_update(index_elements=list(keys), set_=updates, where=where)
-
-
-@lru_cache(maxsize=64)
-def _values_upsert(dialect: str, table: Table, names, keys, revisioned, strictly_newer, returning):
-    """The single-row form; executed with a list of rows it becomes multi-row VALUES statements
-    ("insertmanyvalues" needs RETURNING)."""
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    statement = _conflict_clause(statement, table, names, keys, revisioned, strictly_newer)
-    return statement.returning(*(table.c[name] for name in returning))
-
-
-@lru_cache(maxsize=64)
-def _unnest_upsert(table: Table, names, keys, revisioned, strictly_newer, returning):
-    arrays = [
-        cast(bindparam(name, type_=postgresql.ARRAY(table.c[name].type)), postgresql.ARRAY(table.c[name].type))
-        for name in names
-    ]
-    source = func.unnest(*arrays).table_valued(*names).render_derived(name="incoming")
-    statement = postgresql.insert(table).from_select(names, select(*(source.c[name] for name in names)))
-    statement = _conflict_clause(statement, table, names, keys, revisioned, strictly_newer)
-    if returning:
-        statement = statement.returning(*(table.c[name] for name in returning))
-    return statement
 
 
 def _latest(rows: Iterable[dict], keys: Sequence[str]) -> list[dict]:
