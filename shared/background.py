@@ -35,9 +35,9 @@ class PollingLoop:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the step: a wake that comes during it runs the next one at once
             try:
                 self._step()
             except Exception:  # noqa: BLE001 - a worker keeps going; the next round retries
                 log.exception("%s: step failed; retrying", self.name)
             self._wake.wait(self._interval)
-            self._wake.clear()

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.clock import Clock
-from shared.db import UTCDateTime
-from shared.envelope import Envelope, envelope_json, wrap
+from shared.db import UTCDateTime, set_based_upsert
+from shared.envelope import Envelope, SerializedEvent, envelope_json, wrap, wrap_json
 from shared.events.base import Event
 
 
@@ -90,11 +90,13 @@ class UnitOfWork:
         self._traceparent = traceparent
         self.session: Session
         self.published: list[Envelope] = []
+        self.published_count = 0
         self._committed = False
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
         self.published = []
+        self.published_count = 0
         self._committed = False
         return self
 
@@ -122,7 +124,23 @@ class UnitOfWork:
             )
         )
         self.published.append(envelope)
+        self.published_count += 1
         return envelope
+
+    def publish_many(self, events: list[Event | SerializedEvent]) -> None:
+        """Many events into the outbox in one statement, in order (a large import's batches): each
+        envelope is serialised straight to JSON, never held as a dict (`uow.published` lists only
+        the envelopes of `publish`)."""
+        if not events:
+            return
+        now = self.now()
+        rows = []
+        for event in events:
+            event_id, text = wrap_json(event, producer=self._producer, now=now, traceparent=self._traceparent)
+            rows.append({"event_id": event_id, "event_type": event.TYPE, "topic": event.TOPIC,
+                         "event_key": event.key(), "envelope": text, "created_at": now, "attempts": 0})
+        self.session.execute(self._outbox.insert(), rows)
+        self.published_count += len(rows)
 
     def claim(self, consumer: str, envelope: Envelope) -> bool:
         """Record (consumer, event id) in the inbox; False if this consumer already processed it."""
@@ -140,10 +158,26 @@ class UnitOfWork:
         )
         return True
 
+    def claim_many(self, consumer: str, envelopes: list[Envelope]) -> set[str]:
+        """Record many (consumer, event id) in one statement; returns the ids not processed before
+        (`INSERT … ON CONFLICT DO NOTHING RETURNING`: a concurrent replica's claim of the same id
+        makes ours skip it rather than fail)."""
+        now = self.now()
+        rows = {
+            envelope.id: {"consumer": consumer, "event_id": envelope.id, "event_type": envelope.type,
+                          "processed_at": now}
+            for envelope in envelopes
+        }
+        if not rows:
+            return set()
+        claimed = set_based_upsert(self.session, self._inbox, list(rows.values()), ("consumer", "event_id"),
+                                   keep_existing=True, returning=("event_id",))
+        return {row[0] for row in claimed}
+
     def commit(self) -> None:
         self.session.commit()
         self._committed = True
-        if self.published and self._signal is not None:
+        if self.published_count and self._signal is not None:
             self._signal.notify()
 
     def rollback(self) -> None:

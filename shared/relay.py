@@ -14,7 +14,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Engine
 
 from shared.bus.base import Bus
-from shared.envelope import envelope_from_json, to_message
+from shared.envelope import message_from_envelope_json
 from shared.observability import EVENTS_PUBLISHED, RELAY_FAILURES
 from shared.outbox import OutboxSignal
 from shared.timeutil import UTC
@@ -81,7 +81,7 @@ class OutboxRelay:
             rows = self._next_batch()
             if not rows:
                 return total
-            messages = [to_message(envelope_from_json(row.envelope), row.topic) for row in rows]
+            messages = [message_from_envelope_json(row.envelope, row.topic) for row in rows]
             try:
                 self._bus.publish(messages)
             except Exception as exc:

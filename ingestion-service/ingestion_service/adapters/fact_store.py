@@ -10,7 +10,7 @@ import json
 import operator
 import sqlite3
 from collections import namedtuple
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -43,6 +43,10 @@ class FactStore:
     key_of_row: Callable[[Any], tuple]
     value_of_row: Callable[[Any], tuple]
     by_day: bool = False  # read only the days the import covers
+    # Optional fast path for large first imports: the fact's columns as a tuple (`values_columns`
+    # in this order), straight into COPY without a dict per row.
+    values_of: Callable[[Any], tuple] | None = None
+    values_columns: tuple[str, ...] = ()
 
     def load(self, session: Session, facts: Sequence[Any]) -> dict[tuple, Stored]:
         if not facts:
@@ -59,10 +63,10 @@ class FactStore:
 
     def write(self, session: Session, revised: Sequence[Revised], job_id: str | None, now) -> None:
         row_of = self._row_maker(job_id, now)
-        new = [row_of(item) for item in revised if item.revision == 1]
+        firsts = [item for item in revised if item.revision == 1]
         changed = [row_of(item) for item in revised if item.revision > 1]
-        if new:
-            bulk_insert(session, self.table, new)
+        if firsts and not self._copy_values(session, firsts, job_id, now):
+            bulk_insert(session, self.table, [row_of(item) for item in firsts])
         if changed:
             names = [column.name for column in self.table.columns]
             keyed = [{f"{'k' if name in self.key_columns else 'v'}_{name}": value for name, value in row.items()}
@@ -73,6 +77,24 @@ class FactStore:
                 .values({name: bindparam(f"v_{name}") for name in names if name not in self.key_columns})
             )
             session.connection().execute(statement, keyed)
+
+    def _copy_values(self, session: Session, items: Sequence[Revised], job_id: str | None, now) -> bool:
+        """COPY the items as tuples (no dict per row) when this store can; False: not done."""
+        if (self.values_of is None or len(items) < BULK_THRESHOLD or session.bind.dialect.name != "postgresql"
+                or copy_types(self.table) is None):
+            return False
+        extra: Row = {}
+        if self._has_job_id:
+            extra["job_id"] = job_id
+        if self._has_updated_at:
+            extra["updated_at"] = now
+        names = [*self.values_columns, "revision", *extra]
+        if set(names) != {column.name for column in self.table.columns}:
+            return False
+        tail = tuple(extra.values())
+        values_of = self.values_of
+        copy_rows(session, self.table, names, ((*values_of(item.fact), item.revision, *tail) for item in items))
+        return True
 
     def _row(self, item: Revised, job_id: str | None, now) -> Row:
         return self._row_maker(job_id, now)(item)
@@ -125,17 +147,8 @@ def bulk_insert(session: Session, table: Table, rows: list[Row]) -> None:
     dbapi = session.connection().connection.driver_connection
     dialect = session.bind.dialect.name
     if dialect == "postgresql":
-        # Binary COPY with the column types declared once: psycopg then packs each row in C without
-        # looking a dumper up per value (~2.5x faster than text COPY with per-row lists of values).
-        quoted = ", ".join(f'"{name}"' for name in names)
-        types = copy_types(table)
-        options = " (FORMAT BINARY)" if types else ""
         getter = _values_getter(names)
-        with dbapi.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN{options}') as copy:
-            if types:
-                copy.set_types(types)
-            for row in rows:
-                copy.write_row(getter(row))
+        copy_rows(session, table, names, (getter(row) for row in rows))
         return
     getter = operator.itemgetter(*names)
     values = [getter(row) for row in rows]
@@ -148,6 +161,23 @@ def bulk_insert(session: Session, table: Table, rows: list[Row]) -> None:
         cursor.executemany(statement_for(table, names), values)
     finally:
         cursor.close()
+
+
+def copy_rows(session: Session, table: Table, names: Sequence[str], values: Iterable[tuple]) -> None:
+    """COPY tuples (values of `names`, in that order) into the table on PostgreSQL. Binary COPY with
+    the column types declared once: psycopg then packs each row in C without looking a dumper up per
+    value (~2.5x faster than text COPY with per-row lists of values)."""
+    types = copy_types(table)
+    by_name = dict(zip([column.name for column in table.columns], types or (), strict=False))
+    quoted = ", ".join(f'"{name}"' for name in names)
+    options = " (FORMAT BINARY)" if types else ""
+    dbapi = session.connection().connection.driver_connection
+    with dbapi.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN{options}') as copy:
+        if types:
+            copy.set_types([by_name[name] for name in names])
+        write_row = copy.write_row
+        for row in values:
+            write_row(row)
 
 
 def copy_types(table: Table) -> list[str] | None:
@@ -283,6 +313,8 @@ SALES_STORE = FactStore(
     key_of_row=lambda row: (row.day, row.outlet_id, row.channel),
     value_of_row=lambda row: (row.orders, row.revenue, row.units),
     by_day=True,
+    values_of=lambda f: (f.day, f.outlet_id, f.channel, f.city_code, f.orders, f.revenue, f.units),
+    values_columns=("day", "outlet_id", "channel", "city_code", "orders", "revenue", "units"),
 )
 FULFILMENT_STORE = FactStore(
     t.fulfilment_facts, ("day", "dealer_id"),
