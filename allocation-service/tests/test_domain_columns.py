@@ -49,3 +49,28 @@ def test_the_order_of_the_facts_does_not_matter():
     for outlet_id in one.outlets:
         assert one.outlets[outlet_id].orders.items(JULY) == other.outlets[outlet_id].orders.items(JULY)
     assert build_history([], data_start=JULY.start, data_end=JULY.end).outlets == {}
+
+
+def test_whole_unit_phasing_equals_phasing_day_by_day_on_rounded_and_tied_weights():
+    """Quantum 1 is added up in integers: the same days and months as the Decimal path, also when the
+    weights are 28-digit quotients (sums rounded) and when many classes tie on their remainders."""
+    generator = random.Random(7)
+    for by in ("month_and_type", "type", "none"):
+        classes = day_classes(PERIOD, by)
+        for case in range(60):
+            if case % 3 == 0:  # the real shapes: means of daily sums over other means, 28 digits
+                weights = [Decimal(generator.randint(1, 10**6)) / Decimal(generator.randint(1, 10**4)) / Decimal(7)
+                           for _ in classes.keys]
+            elif case % 3 == 1:  # every class the same weight: every remainder ties
+                weights = [Decimal(generator.randint(1, 5)) / Decimal(3)] * len(classes.keys)
+            else:  # whole weights, some zero
+                weights = [Decimal(generator.randint(0, 3)) for _ in classes.keys]
+                weights[0] += 1
+            target = Decimal(generator.choice([0, 1, 91, 92, 93, generator.randint(0, 10**9)]))
+            daily, months = phase_classes(target, classes, weights)
+            expected = phase_days(target, classes.as_dict(weights))
+            assert list(daily.items()) == list(expected.items())
+            assert [str(value) for value in daily.values()] == [str(value) for value in expected.values()]
+            assert months == month_totals(expected)
+            assert [str(value) for value in months.values()] == [str(v) for v in month_totals(expected).values()]
+            assert sum(daily.values()) == target

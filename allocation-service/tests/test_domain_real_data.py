@@ -5,10 +5,12 @@ from decimal import Decimal
 
 import pytest
 from allocation_service.adapters import koubei_csv
+from allocation_service.domain.columns import Groups
 from allocation_service.domain.heatmap import build_heat_map
-from allocation_service.domain.planning import PlanSpec, generate
+from allocation_service.domain.phasing import month_totals, phase_days
+from allocation_service.domain.planning import PlanSpec, day_shapes, generate
 from allocation_service.domain.tiers import TierRule
-from allocation_service.domain.windows import Window
+from allocation_service.domain.windows import Window, last_days
 
 HISTORY_END = date(2016, 6, 30)
 PERIOD = Window(date(2016, 7, 1), date(2016, 9, 30))
@@ -99,3 +101,26 @@ def test_like_for_like_base_of_hangzhou_matches_the_csv(real):
         if any(v > 0 for d, v in values.items() if d in recent) and any(v > 0 for d, v in values.items() if d in last_year):
             expected += sum(v for d, v in values.items() if d in last_year)
     assert hangzhou.basis.lfl_base == expected == 293079
+
+
+def test_the_parsed_matrix_gives_the_same_package_and_every_city_is_phased_exactly(real):
+    """The numpy parse (`load_history` without facts) gives the package of the facts, figure for figure, and
+    each city's days and months equal the day-by-day largest remainder over its shape."""
+    _, _, cities, plan, heat = real
+    history, _, _ = koubei_csv.load_history(HISTORY_END)
+    again = generate(history, cities, plan.spec)
+
+    def figures(lines):
+        return [(ln.city.code, ln.tier, str(ln.weight), str(ln.target), ln.basis, [(d, str(v)) for d, v in ln.daily.items()],
+                 [(m, str(v)) for m, v in ln.months.items()], str(ln.expense_budget)) for ln in lines]
+    assert figures(again.lines) == figures(plan.lines)
+    assert [(row.city.code, row.score, row.metrics) for row in build_heat_map(history, cities, Window(
+        date(2015, 7, 1), HISTORY_END))] == [(row.city.code, row.score, row.metrics) for row in heat]
+    columns = history.columns()
+    shapes = day_shapes(columns, Groups.by(columns.city, sorted(cities)), plan.spec,
+                        last_days(HISTORY_END, plan.spec.run_rate_days), [True] * len(cities))
+    assert sorted({len(weights) for _, weights in shapes}) == [1, 3, 7]
+    for line, (classes, weights) in zip(plan.lines, shapes, strict=True):
+        expected = phase_days(line.target, classes.as_dict(weights))
+        assert list(line.daily.items()) == list(expected.items()), line.city.name
+        assert line.months == month_totals(expected)

@@ -26,14 +26,12 @@ from allocation_service.domain.series import DailyPanel
 
 DATA_DIR = Path(os.environ.get("DATA_DIR", "/work/shared/data"))
 DATA_START = date(2015, 6, 26)
-WORD_MASKS = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF], dtype=np.uint32)
-SEPARATOR = np.zeros(256, dtype=bool)
-SEPARATOR[[ord(","), ord("\n")]] = True
-FOREIGN = np.ones(256, dtype=bool)  # neither a digit nor a separator
-FOREIGN[[*range(ord("0"), ord("9") + 1), ord(","), ord("\n")]] = False
-_PAIRS = np.arange(1 << 16, dtype=np.int64)  # two digit bytes (high, low) read as one 16-bit number
-TENS_AND_UNITS = (_PAIRS >> 8) * 10 + (_PAIRS & 255)
-THOUSANDS_AND_HUNDREDS = (_PAIRS >> 8) * 1000 + (_PAIRS & 255) * 100
+COMMA, NEWLINE = ord(","), ord("\n")
+# A cell of at most 4 digits is read as the little-endian word of the 4 bytes before its separator (the
+# units digit in the top byte); the mask keeps the cell's own bytes, indexed by the cell's length.
+CELL_MASKS = np.array([0, 0xFF000000, 0xFFFF0000, 0xFFFFFF00, 0xFFFFFFFF], dtype=np.uint32)
+LONGEST_CELL = 18  # digits: a larger count of paying customers would not fit int64 sums
+BLOCK_BYTES = 1 << 16  # lines parsed at once: their intermediate arrays stay in the cache
 
 
 def available() -> bool:
@@ -97,7 +95,9 @@ class WideSales:
 
 
 def parse_wide(until: date | None = None) -> WideSales:
-    """The wide file parsed with numpy in a few passes over its bytes (blank cells kept apart from 0)."""
+    """The wide file parsed with numpy (blank cells kept apart from 0), a block of lines at a time so that
+    every intermediate array stays small: the separators of a block in one pass, then only the wanted
+    cells, each read from the word of bytes that ends it."""
     raw = (DATA_DIR / "koubei" / "shop_daily_pay_wide.csv").read_bytes()
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
@@ -106,44 +106,102 @@ def parse_wide(until: date | None = None) -> WideSales:
     days = [date.fromisoformat(text) for text in raw[:header_end].decode().split(",")[1:]]
     if len(set(days)) != len(days):
         raise ValueError("a day appears twice in the wide file's header")
-    body = np.frombuffer(raw, dtype=np.uint8)[header_end + 1:]
-    if len(body) and body[-1] != ord("\n"):
-        body = np.append(body, np.uint8(ord("\n")))
-    ends = np.flatnonzero(SEPARATOR[body])
-    columns = len(days) + 1
-    rows = len(ends) // columns
-    if len(ends) != rows * columns or not np.all(body[ends[columns - 1::columns]] == ord("\n")):
-        raise ValueError("the wide file is expected rectangular: a shop id and one cell per day on every line")
-    foreign = np.flatnonzero(FOREIGN[body])  # allowed only inside shop ids
-    if len(foreign) and np.any(np.searchsorted(ends, foreign) % columns):
-        raise ValueError("the wide file's cells are expected whole numbers of paying customers")
+    if not raw.endswith(b"\n"):
+        raw += b"\n"
+    if header_end + 1 < 4:  # a cell's word may reach before the body: never past the file's start
+        raw, header_end = b"\n" * 4 + raw, header_end + 4
+    base = header_end + 1
+    body = np.frombuffer(raw, dtype=np.uint8)[base:]
+    line_ends = np.flatnonzero(body == NEWLINE)
+    rows, columns = len(line_ends), len(days) + 1
     first = min(days)
     offsets = np.array([(day - first).days for day in days], dtype=np.int64)  # a day may be missing (2015-12-12)
     wanted = np.flatnonzero(offsets <= (until - first).days) if until is not None else np.arange(len(days))
-    cell = (np.arange(rows)[:, None] * columns + 1 + wanted).ravel()  # a day's cell: never the first of its line
-    cell_ends = ends[cell]
-    lengths = cell_ends - ends[cell - 1] - 1
-    if len(lengths) and lengths.max() > 18:
-        raise ValueError("a cell of the wide file is too long for a count of paying customers")
-    values = _cell_values(body - np.uint8(ord("0")), cell_ends, lengths, int(lengths.max()) if len(lengths) else 0)
+    cell_columns = _selector(wanted + 1)  # a day's cell: never the first field of its line
+    runs = _runs(offsets[wanted])
     width = int(offsets[wanted].max()) + 1 if len(wanted) else 0
     cells = np.zeros((rows, width), dtype=np.int64)
-    cells[:, offsets[wanted]] = values.reshape(rows, len(wanted))
     present = np.zeros((rows, width), dtype=bool)
-    present[:, offsets[wanted]] = lengths.reshape(rows, len(wanted)) > 0
-    starts = np.append(0, ends[:-1] + 1)[::columns]
-    shops = [raw[header_end + 1 + a:header_end + 1 + b].decode() for a, b in zip(starts, ends[::columns], strict=True)]
+    id_ends = np.zeros(rows, dtype=np.int64)
+    lines = max(1, BLOCK_BYTES * rows // max(len(body), 1))
+    for top in range(0, rows, lines):
+        bottom = min(rows, top + lines)
+        start = int(line_ends[top - 1]) + 1 if top else 0
+        block = body[start:int(line_ends[bottom - 1]) + 1]
+        ends, foreign = _separators(block)
+        if len(ends) != (bottom - top) * columns or not np.all(block[ends[columns - 1::columns]] == NEWLINE):
+            raise ValueError("the wide file is expected rectangular: a shop id and one cell per day on every line")
+        if len(foreign) and np.any(np.searchsorted(ends, foreign) % columns):  # allowed only inside shop ids
+            raise ValueError("the wide file's cells are expected whole numbers of paying customers")
+        grid = ends.reshape(bottom - top, columns)
+        spans = np.empty_like(ends)  # a field's length + 1 (its separator)
+        spans[0] = ends[0] + 1
+        np.subtract(ends[1:], ends[:-1], out=spans[1:])
+        lengths = spans.reshape(grid.shape)[:, cell_columns] - 1
+        longest = int(lengths.max()) if lengths.size else 0
+        if longest > LONGEST_CELL:
+            raise ValueError("a cell of the wide file is too long for a count of paying customers")
+        cell_ends = grid[:, cell_columns] + (base + start)  # positions in `raw`
+        if longest <= 4:
+            values = _short_cells(raw, base + start - 4, len(block) + 4, cell_ends, lengths)
+        else:
+            values = _long_cells(raw, cell_ends, lengths, longest)
+        for source, target in runs:
+            cells[top:bottom, target] = values[:, source]
+            np.greater(lengths[:, source], 0, out=present[top:bottom, target])
+        id_ends[top:bottom] = grid[:, 0] + start
+    starts = [0, *(line_ends[:-1] + 1).tolist()]
+    shops = [raw[base + a:base + b].decode() for a, b in zip(starts, id_ends.tolist(), strict=True)]
     return WideSales(shops, first, cells, present)
 
 
-def _cell_values(digits: np.ndarray, ends: np.ndarray, lengths: np.ndarray, longest: int) -> np.ndarray:
-    """The number in each cell from the digit values of the bytes (0 at separators) and where cells end."""
-    if longest <= 4:  # the 4 bytes before each separator read as one big-endian word, then masked to the cell
-        padded = np.concatenate((np.zeros(4, dtype=np.uint8), digits))
-        words = np.ndarray(buffer=padded, dtype=">u4", shape=(len(padded) - 3,), strides=(1,))[ends]
-        words = words & WORD_MASKS[np.minimum(lengths, 4)]  # native byte order from here on
-        return TENS_AND_UNITS[words & 0xFFFF] + THOUSANDS_AND_HUNDREDS[words >> 16]
-    values = np.zeros(len(ends), dtype=np.int64)
+def _separators(body: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(positions of the commas and line ends, positions of the other bytes that are not digits)."""
+    others = np.flatnonzero((body - np.uint8(ord("0"))) > 9)
+    if len(others) == np.count_nonzero(body == COMMA) + np.count_nonzero(body == NEWLINE):
+        return others, others[:0]
+    found = body[others]
+    separator = (found == COMMA) | (found == NEWLINE)
+    return others[separator], others[~separator]
+
+
+def _selector(wanted: np.ndarray) -> slice | np.ndarray:
+    """The wanted columns as a slice when they are consecutive (a view, not a copy)."""
+    if len(wanted) and int(wanted[-1] - wanted[0]) == len(wanted) - 1 and np.all(np.diff(wanted) == 1):
+        return slice(int(wanted[0]), int(wanted[-1]) + 1)
+    return wanted
+
+
+def _runs(offsets: np.ndarray) -> list[tuple[slice, slice]]:
+    """(source columns, target columns) slices of the runs of consecutive offsets."""
+    cuts = [0, *(np.flatnonzero(np.diff(offsets) != 1) + 1).tolist(), len(offsets)]
+    return [(slice(a, b), slice(int(offsets[a]), int(offsets[a]) + b - a)) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def _short_cells(raw: bytes, offset: int, size: int, ends: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The numbers in cells of at most 4 digits ending (separator) at `ends` in `raw[offset:offset + size]`:
+    the 4 bytes before each separator read as one word, masked to the cell, their digits combined in pairs."""
+    words = np.ndarray(buffer=raw, dtype="<u4", shape=(size - 3,), strides=(1,), offset=offset)
+    value = np.take(words, ends - (offset + 4))  # take copies the block's words once: faster than indexing them
+    mask = np.take(CELL_MASKS, lengths)
+    value &= mask
+    mask &= np.uint32(0x30303030)  # the code of "0" in each byte of the cell
+    value -= mask  # digit values, the first (thousands) in the lowest byte
+    pairs = value >> np.uint32(8)
+    value *= np.uint32(10)
+    value += pairs
+    value &= np.uint32(0x00FF00FF)  # thousands-and-hundreds, tens-and-units
+    pairs = value >> np.uint32(16)
+    value *= np.uint32(100)
+    value += pairs
+    value &= np.uint32(0xFFFF)
+    return value
+
+
+def _long_cells(raw: bytes, ends: np.ndarray, lengths: np.ndarray, longest: int) -> np.ndarray:
+    """The numbers in cells of up to LONGEST_CELL digits, one digit place at a time."""
+    digits = np.frombuffer(raw, dtype=np.uint8) - np.uint8(ord("0"))
+    values = np.zeros(ends.shape, dtype=np.int64)
     for place in range(1, longest + 1):  # the units digit sits just before the separator, the tens before it...
         values += np.where(lengths >= place, digits[ends - place], 0).astype(np.int64) * 10 ** (place - 1)
     return values

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
 from allocation_service.adapters import fact_store
 from allocation_service.adapters.package_repository import PackageRepository
-from allocation_service.adapters.tables import daily_sales
+from allocation_service.adapters.tables import city_attainment, daily_sales
 from allocation_service.application.packages import current_version
 from allocation_service.domain.attainment import Attainment, attainment_for, group_by, rank
 from allocation_service.domain.metrics import metric_named
@@ -105,6 +106,8 @@ def region_attainments(repository: PackageRepository, package, cities: list[Atta
 
 
 def on_daily_sales(event: DailySalesRecorded, _envelope, uow, cache_key: str = "", throttle_seconds: float = 60.0) -> None:
+    """Store the city's facts, then recompute only that city's attainment in the open packages
+    whose period the facts touch (and finalize a package whose last day is now covered)."""
     fact_store.record_sales(uow.session, event.city_code, event.sales)
     if not event.sales:
         return
@@ -113,15 +116,55 @@ def on_daily_sales(event: DailySalesRecorded, _envelope, uow, cache_key: str = "
     if last < first:
         return
     repository = PackageRepository(uow.session, cache_key)
-    for package in repository.packages_covering(first, last):
+    live = _live(uow, repository)
+    covering = sorted((package for package in live.open_packages
+                       if package.period_start <= last and package.period_end >= first), key=lambda p: p.id)
+    for package in covering:
         update_city(uow, repository, package, event.city_code, min(last, package.period_end), throttle_seconds)
-    for package in repository.packages(active_only=True):
+    for package in list(live.open_packages):
         if package.period_end <= last:
             maybe_finalize(uow, repository, package, last)
 
 
+class _Live:
+    """What one unit of work reads once and then keeps up to date itself: the open packages, their
+    current versions and each package's stored attainment rows. A consumer applies a group of
+    events in one transaction; within it only these functions change those rows (a new version or
+    a superseded package comes from another consumer, in another transaction)."""
+
+    def __init__(self, repository: PackageRepository) -> None:
+        self.repository = repository
+        self.open_packages = repository.packages(active_only=True)
+        self.versions: dict[tuple[str, int], object] = {}
+        self.states: dict[str, dict[str, object]] = {}
+
+    def version(self, package):
+        key = (package.id, package.current_version)
+        if key not in self.versions:
+            self.versions[key] = current_version(self.repository, package)
+        return self.versions[key]
+
+    def states_of(self, package_id: str) -> dict[str, object]:
+        if package_id not in self.states:
+            rows = self.repository.session.execute(
+                select(city_attainment).where(city_attainment.c.package_id == package_id))
+            self.states[package_id] = {row.city_code: row for row in rows}
+        return self.states[package_id]
+
+    def finalized(self, package_id: str) -> None:
+        self.open_packages = [package for package in self.open_packages if package.id != package_id]
+
+
+def _live(uow, repository: PackageRepository) -> _Live:
+    info = uow.session.info
+    if "allocation.attainment" not in info:
+        info["allocation.attainment"] = _Live(repository)
+    return info["allocation.attainment"]
+
+
 def update_city(uow, repository: PackageRepository, package, city_code: str, as_of: date, throttle_seconds: float) -> None:
-    version = current_version(repository, package)
+    live = _live(uow, repository)
+    version = live.version(package)
     line = version.lines.get(city_code)
     if line is None:
         return
@@ -129,7 +172,8 @@ def update_city(uow, repository: PackageRepository, package, city_code: str, as_
     actuals = fact_store.daily_actuals(uow.session, window.start, as_of, package.metric, [city_code]).get(city_code, {})
     quantum = metric_named(package.metric).quantum
     result = attainment_for(city_code, window, line.daily, actuals, as_of, quantum)
-    state = repository.attainment_state(package.id, city_code)
+    states = live.states_of(package.id)
+    state = states.get(city_code)
     now = uow.now()
     emit = state is None or state.emitted_as_of is None or as_of > state.emitted_as_of or (
         result.actual_to_date != state.emitted_actual and _older_than(state.emitted_at, now, throttle_seconds)
@@ -140,12 +184,11 @@ def update_city(uow, repository: PackageRepository, package, city_code: str, as_
                   emitted_actual=state.emitted_actual if state else None,
                   emitted_at=state.emitted_at if state else None)
     if emit:
-        others = repository.attainment_percentages(package.id)
-        others.pop(city_code, None)
         position = 1 + sum(
-            1 for code, pct in others.items()
-            if pct is not None and (result.attainment_pct is None or pct > result.attainment_pct
-                                    or (pct == result.attainment_pct and code < city_code))
+            1 for code, other in states.items()
+            if code != city_code and other.attainment_pct is not None
+            and (result.attainment_pct is None or other.attainment_pct > result.attainment_pct
+                 or (other.attainment_pct == result.attainment_pct and code < city_code))
         )
         uow.publish(
             AttainmentUpdated(
@@ -157,6 +200,7 @@ def update_city(uow, repository: PackageRepository, package, city_code: str, as_
         )
         values.update(emitted_as_of=as_of, emitted_actual=result.actual_to_date, emitted_at=now)
     repository.save_attainment_state(**values)
+    states[city_code] = SimpleNamespace(**values)
 
 
 def _older_than(instant: datetime | None, now: datetime, seconds: float) -> bool:
@@ -166,7 +210,7 @@ def _older_than(instant: datetime | None, now: datetime, seconds: float) -> bool
 def maybe_finalize(uow, repository: PackageRepository, package, latest_day: date) -> bool:
     """Final when a later day has facts, or when every city of the package has facts on the last day."""
     if latest_day <= package.period_end:
-        version = current_version(repository, package)
+        version = _live(uow, repository).version(package)
         covered = fact_store.cities_with_facts_on(uow.session, package.period_end, version.lines)
         if covered != set(version.lines):
             return False
@@ -176,6 +220,8 @@ def maybe_finalize(uow, repository: PackageRepository, package, latest_day: date
 def finalize(uow, repository: PackageRepository, package) -> bool:
     if not repository.mark_finalized(package.id, uow.now()):
         return False
+    if "allocation.attainment" in uow.session.info:
+        uow.session.info["allocation.attainment"].finalized(package.id)
     version = current_version(repository, package)
     window = package_window(package)
     last = min(window.end, shanghai_date(uow.now()))  # closed early: facts dated after today do not count

@@ -196,17 +196,17 @@ def history_from_panels(
     """A history from panels whose row i is outlet `ids[i]` (a missing panel: no values)."""
     nothing = DailySeries(DailyPanel.empty(1), 0)  # one shared series for every outlet of a missing panel
     opened_on = opened_on or {}
-    outlets = {
-        outlet_id: OutletHistory(
-            outlet_id=outlet_id,
-            city_code=where[outlet_id][0],
-            channel=where[outlet_id][1],
-            orders=DailySeries(orders, position),
-            revenue=DailySeries(revenue, position) if revenue is not None else nothing,
-            revenue_orders=DailySeries(revenue_orders, position) if revenue_orders is not None else nothing,
-            units=DailySeries(units, position) if units is not None else nothing,
-            opened_on=opened_on.get(outlet_id),
+    outlets = {}
+    for position, outlet_id in enumerate(ids):
+        city_code, channel = where[outlet_id]
+        outlets[outlet_id] = OutletHistory(
+            outlet_id,
+            city_code,
+            channel,
+            DailySeries(orders, position),
+            DailySeries(revenue, position) if revenue is not None else nothing,
+            DailySeries(revenue_orders, position) if revenue_orders is not None else nothing,
+            DailySeries(units, position) if units is not None else nothing,
+            opened_on.get(outlet_id),
         )
-        for position, outlet_id in enumerate(ids)
-    }
     return SalesHistory(data_start=data_start, data_end=data_end, outlets=outlets, fulfilments=list(fulfilments))

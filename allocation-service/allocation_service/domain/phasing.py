@@ -27,6 +27,7 @@ FESTIVAL = "festival"
 REST = "rest"
 WORKDAY = "workday"
 ONE = Decimal(1)
+WHOLE_LIMIT = 10**27  # whole units below it add up exactly in Decimal's 28 digits
 
 
 @lru_cache(maxsize=4096)
@@ -70,6 +71,9 @@ class DayClasses:
     of_day: tuple[int, ...]
     positions: tuple[tuple[int, ...], ...]  # the days (positions) of each class
     months: tuple[tuple[str, int, int], ...]  # (label, first position, last position + 1)
+    counts: tuple[int, ...] = ()  # the number of days of each class
+    month_of: tuple[int, ...] = ()  # the month (index in `months`) of each day
+    month_counts: tuple[tuple[int, ...], ...] = ()  # per month, the number of its days of each class
 
     def as_dict(self, weights: list[Decimal]) -> dict[date, Decimal]:
         return dict(zip(self.days, map(weights.__getitem__, self.of_day), strict=True))
@@ -93,8 +97,12 @@ def day_classes(period: Window, by: str) -> DayClasses:
         months.setdefault(f"{day.year:04d}-{day.month:02d}", []).append(position)
     of_day = tuple(index[label] for label in labels)
     positions = tuple(tuple(p for p, kind in enumerate(of_day) if kind == wanted) for wanted in range(len(keys)))
+    month_of = tuple(m for m, spots in enumerate(months.values()) for _ in spots)
+    month_counts = tuple(tuple(sum(1 for p in spots if of_day[p] == kind) for kind in range(len(keys)))
+                         for spots in months.values())
     return DayClasses(tuple(days), keys, of_day, positions,
-                      tuple((label, spots[0], spots[-1] + 1) for label, spots in months.items()))
+                      tuple((label, spots[0], spots[-1] + 1) for label, spots in months.items()),
+                      tuple(map(len, positions)), month_of, month_counts)
 
 
 def last_year_weights(period: Window, by_month: Stats, by_type: Stats) -> tuple[DayClasses, list[Decimal]]:
@@ -133,9 +141,11 @@ def recent_shape(period: Window, by_type: Stats) -> dict[date, Decimal]:
 def phase_classes(target: Decimal, classes: DayClasses, weights: list[Decimal], quantum: Decimal = ONE
                   ) -> tuple[dict[date, Decimal], dict[str, Decimal]]:
     """(days, months) of `phase_days(target, classes.as_dict(weights))` and its `month_totals`, worked out
-    per class: the same arithmetic (weights added day by day in date order), the same ties (by date)."""
-    per_day = list(map(weights.__getitem__, classes.of_day))
-    weight_sum = sum(per_day, Decimal(0))
+    per class: the same arithmetic (weights added day by day in date order), the same ties (by date).
+
+    Whole units (quantum 1, the counts) are added as Python integers: every part is a whole `Decimal` of
+    exponent 0 below 10^27, so their `Decimal` sums would be exact and come out the same."""
+    weight_sum = sum(map(weights.__getitem__, classes.of_day), Decimal(0))
     if target < 0 or weight_sum <= 0 or target % quantum or any(weight < 0 for weight in weights):
         daily = phase_days(target, classes.as_dict(weights), quantum)
         return daily, month_totals(daily)
@@ -147,8 +157,16 @@ def phase_classes(target: Decimal, classes: DayClasses, weights: list[Decimal], 
         floor = exact_units.to_integral_value(rounding=ROUND_DOWN)
         floors.append(floor)
         remainders.append(exact_units - floor)
-    units = list(map(floors.__getitem__, classes.of_day))
-    leftover = int(units_total - sum(units, Decimal(0)))
+    whole = (quantum.as_tuple() == ONE.as_tuple() and units_total < WHOLE_LIMIT
+             and len(classes.month_of) == len(classes.days)  # built by `day_classes`
+             and all(floor.as_tuple().exponent == 0 for floor in floors))
+    if whole:
+        counts = classes.counts
+        whole_floors = [int(floor) for floor in floors]
+        leftover = int(units_total) - sum(map(int.__mul__, whole_floors, counts))
+    else:
+        leftover = int(units_total - sum(map(floors.__getitem__, classes.of_day), Decimal(0)))
+    bumped: list[int] = []  # the days that get one unit more
     if leftover:
         by_remainder: dict[Decimal, list[int]] = defaultdict(list)
         for kind, remainder in enumerate(remainders):
@@ -157,11 +175,25 @@ def phase_classes(target: Decimal, classes: DayClasses, weights: list[Decimal], 
             kinds = by_remainder[remainder]
             positions = classes.positions[kinds[0]] if len(kinds) == 1 else sorted(
                 position for kind in kinds for position in classes.positions[kind])
-            for position in positions[:leftover]:
-                units[position] += 1
+            bumped.extend(positions[:leftover])
             leftover -= min(leftover, len(positions))
             if not leftover:
                 break
+    if whole:
+        parts = list(map(floors.__getitem__, classes.of_day))
+        raised = [floor + 1 for floor in floors]
+        of_day, month_of = classes.of_day, classes.month_of
+        bumps = [0] * len(classes.months)
+        for position in bumped:
+            parts[position] = raised[of_day[position]]
+            bumps[month_of[position]] += 1
+        daily = dict(zip(classes.days, parts, strict=True))
+        months = {label: Decimal(sum(map(int.__mul__, whole_floors, counts)) + extra) for (label, _, _), counts, extra
+                  in zip(classes.months, classes.month_counts, bumps, strict=True)}
+        return daily, months
+    units = list(map(floors.__getitem__, classes.of_day))
+    for position in bumped:
+        units[position] += 1
     parts = units if quantum.as_tuple() == ONE.as_tuple() else [unit * quantum for unit in units]
     months = {label: sum(parts[first:end], Decimal(0)) for label, first, end in classes.months}
     return dict(zip(classes.days, parts, strict=True)), months
