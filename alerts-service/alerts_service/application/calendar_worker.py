@@ -1,4 +1,8 @@
-"""Evaluates calendar-window rules whenever the clock's Shanghai date changes (and at start)."""
+"""Evaluates calendar-window rules whenever the clock's Shanghai date changes (and at start).
+
+`wake()` makes it look at once (an embedded host calls it when a replay clock is moved), and
+`settled()` says whether the clock's current date has been evaluated (a driver waits for that
+before it calls the system quiet)."""
 
 from __future__ import annotations
 
@@ -29,6 +33,12 @@ class CalendarWorker:
 
     def stop(self) -> None:
         self._loop.stop(10)
+
+    def wake(self) -> None:
+        self._loop.wake()
+
+    def settled(self) -> bool:
+        return self._last == shanghai_date(self._clock.now())
 
     def run_once(self) -> int:
         today = shanghai_date(self._clock.now())

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
+from typing import TypeVar
 
 from alerts_service.adapters.alert_repository import AlertRepository
 from alerts_service.adapters.fact_repository import FactRepository
@@ -23,13 +24,34 @@ from shared.outbox import UnitOfWork
 from shared.timeutil import shanghai_date
 
 log = logging.getLogger("quotaflow.alerts")
+T = TypeVar("T")
+
+
+def _memo(uow: UnitOfWork, key: object, load: Callable[[], T]) -> T:
+    """Read once per unit of work: a consumer applies a whole group of events in one transaction,
+    and nothing these handlers write changes rules, city groups, cities or package periods."""
+    memo = uow.session.info.setdefault("alerts.evaluation", {})
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]
+
+
+def current_rules(uow: UnitOfWork, kind: str) -> list[Rule]:
+    return _memo(uow, ("rules", kind),
+                 lambda: RuleRepository(uow.session).current(include_disabled=False, kind=kind))
+
+
+def city_of(uow: UnitOfWork, code: str, fallback_name: str, fallback_region: str) -> CityInfo:
+    """The recorded city (the event's name and region when it is not recorded yet)."""
+    known = _memo(uow, "cities", lambda: FactRepository(uow.session).directory({}).cities)
+    return known.get(code) or CityInfo(code, fallback_name, fallback_region)
 
 
 def rules_for_city(uow: UnitOfWork, kind: str, city: CityInfo) -> list[Rule]:
-    repository = RuleRepository(uow.session)
-    directory = CityDirectory.of([city], repository.groups())
+    groups = _memo(uow, "groups", lambda: RuleRepository(uow.session).groups())
+    directory = CityDirectory.of([city], groups)
     chosen = []
-    for rule in repository.current(include_disabled=False, kind=kind):
+    for rule in current_rules(uow, kind):
         try:
             if directory.in_scope(rule.scope, city.code, city.region, city.name):
                 chosen.append(rule)
@@ -75,7 +97,7 @@ def evaluate_cliffs(uow: UnitOfWork, city: CityInfo, days: Iterable[date], setti
 
 
 def evaluate_lag(uow: UnitOfWork, city: CityInfo, event, settings: AlertsSettings) -> int:
-    period = FactRepository(uow.session).package_period(event.package_id)
+    period = package_period(uow, event.package_id)
     if period is None:
         log.info("attainment for unknown package %s: lag rules skipped", event.package_id)
         return 0
@@ -85,6 +107,18 @@ def evaluate_lag(uow: UnitOfWork, city: CityInfo, event, settings: AlertsSetting
         if firing is not None:
             fired_count += record_firing(uow, firing, rule, settings)
     return fired_count
+
+
+def package_period(uow: UnitOfWork, package_id: str) -> tuple[date, date] | None:
+    """A package's period never changes once recorded; an unknown one is looked up again (its
+    `package_published` may come later in the same transaction)."""
+    periods = uow.session.info.setdefault("alerts.package_periods", {})
+    if package_id not in periods:
+        period = FactRepository(uow.session).package_period(package_id)
+        if period is None:
+            return None
+        periods[package_id] = period
+    return periods[package_id]
 
 
 def evaluate_calendar(uow: UnitOfWork, today: date, settings: AlertsSettings) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alerts_service.adapters.fact_repository import FactRepository
-from alerts_service.application.evaluation import evaluate_lag
+from alerts_service.application.evaluation import city_of, evaluate_lag
 from alerts_service.settings import AlertsSettings
 from shared.events.allocation import AttainmentUpdated, PackagePublished, TargetsRevised
 
@@ -13,7 +13,7 @@ def make_allocation_handlers(settings: AlertsSettings) -> dict:
         FactRepository(uow.session).upsert_package(event.package_id, event.period_start, event.period_end)
 
     def on_attainment_updated(event: AttainmentUpdated, _envelope, uow) -> None:
-        city = FactRepository(uow.session).city(event.city_code, event.city_name, event.region)
+        city = city_of(uow, event.city_code, event.city_name, event.region)
         evaluate_lag(uow, city, event, settings)
 
     return {

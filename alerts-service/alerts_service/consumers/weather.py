@@ -8,7 +8,7 @@ the consumer runs behind or ahead of a replay clock.
 from __future__ import annotations
 
 from alerts_service.adapters.fact_repository import FactRepository
-from alerts_service.application.evaluation import clock_today, evaluate_weather, rules_for_city
+from alerts_service.application.evaluation import city_of, clock_today, evaluate_weather, rules_for_city
 from alerts_service.application.recording import record_firing
 from alerts_service.domain.firings import Firing
 from alerts_service.settings import AlertsSettings
@@ -22,11 +22,11 @@ def make_weather_handlers(settings: AlertsSettings) -> dict:
         facts.store_weather(event.city_code, event.days)
         known = [d.issued_on if d.kind == "forecast" else d.day for d in event.days]
         today = max([clock_today(uow), *[d for d in known if d is not None]])
-        city = facts.city(event.city_code, event.city_name, event.region)
+        city = city_of(uow, event.city_code, event.city_name, event.region)
         evaluate_weather(uow, city, today, settings)
 
     def on_weather_warning(event: WeatherWarningIssued, _envelope, uow) -> None:
-        city = FactRepository(uow.session).city(event.city_code, event.city_name, event.region)
+        city = city_of(uow, event.city_code, event.city_name, event.region)
         for rule in rules_for_city(uow, "weather_spell", city):
             firing = Firing(
                 rule.rule_id, rule.version, "weather_warning", city.code, city.name, city.region,
