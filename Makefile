@@ -42,7 +42,7 @@ test: install
 
 test-e2e: install
 	@bash deploy/kafka/kafka.sh fetch
-	@QUOTAFLOW_E2E=1 bash tests/run_all.sh
+	@QUOTAFLOW_E2E=only bash tests/run_all.sh
 
 test-fast: install
 	$(PY) -m pytest -q -m "not e2e" ingestion-service/tests allocation-service/tests negotiation-service/tests alerts-service/tests

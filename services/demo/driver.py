@@ -243,7 +243,7 @@ class ScenarioRun:
 
     def settle(self, deliveries_timeout: float = 120.0) -> None:
         """Let the calendar worker see the last day, and the WeCom deliveries drain."""
-        time.sleep(2.5)
+        self.system.let_workers_catch_up()
         self.quiet()
         deadline = time.monotonic() + deliveries_timeout
         while self.client.get(self.planner, "alerts", "/deliveries", {"status": "pending", "limit": 1}):

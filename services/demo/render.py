@@ -26,7 +26,8 @@ class RichReporter(Reporter):
     def replay_started(self, days: int) -> None:
         self.console.log(f"replaying {days} days through REST: forecast for day + 7, the day's weather, its sales")
         self.progress = Progress(TextColumn("[bold]replay"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[day]}"), TimeElapsedColumn(), console=self.console)
+                                 TextColumn("{task.fields[day]}"), TimeElapsedColumn(), console=self.console,
+                                 refresh_per_second=2)  # a day takes seconds: no need to redraw 10 times a second
         self.progress.start()
         self.task = self.progress.add_task("replay", total=days, day="")
 
