@@ -276,3 +276,26 @@ def test_sales_total_reports_the_facts_held_latest_revision_winning(running):
         "orders": 1620 + (100 - 30) + (50 - 30) + (2 - 24), "facts": 60}
     assert client.get(url, params={"start": "2016-06-01", "end": "2016-06-30"}).status_code == 401
     assert client.get(url, params={"start": "2016-06-01"}, headers=headers).status_code == 422
+
+
+def test_a_citys_packages_are_updated_the_shortest_period_first_whatever_their_ids(running):
+    """Package ids are random; the order of a city's `attainment_updated` events must not be. A
+    month's package comes before the quarter that holds it (alerts' lag rule fires on the first of
+    them and its cooldown keeps the other quiet: the same package in every run and in both modes)."""
+    host, client = running
+    planner = auth(host, "hq_planner")
+    published = {}
+    for name, start, end in (("Q3", "2016-07-01", "2016-09-30"), ("七月", "2016-07-01", "2016-07-31"),
+                             ("七月上旬", "2016-07-01", "2016-07-10")):
+        scenario = client.post("/api/v1/allocation/scenarios", headers=planner, json={
+            "name": name, "period_start": start, "period_end": end, "hq_total": "9000"}).json()
+        response = client.post(f"/api/v1/allocation/scenarios/{scenario['id']}/publish", headers=planner)
+        assert response.status_code == 201, response.text
+        published[response.json()["package_id"]] = name
+    host.wait_until_quiet(30)
+    host.clock.set(datetime(2016, 7, 1, 13, 0, tzinfo=UTC))  # 21:00 in Shanghai
+    publish(host, *sales_events({"330100": [DailySale(day=date(2016, 7, 1), outlet_id="H1", channel="美食",
+                                                      orders=7)]}, "day1"))
+    updates = [e for e in outbox_events(host, "allocation.attainment_updated") if e["city_code"] == "330100"]
+    assert [published[e["package_id"]] for e in updates] == ["七月上旬", "七月", "Q3"]
+    assert [e["actual_to_date"] for e in updates] == ["7", "7", "7"]

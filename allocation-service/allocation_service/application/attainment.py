@@ -118,12 +118,20 @@ def on_daily_sales(event: DailySalesRecorded, _envelope, uow, cache_key: str = "
     repository = PackageRepository(uow.session, cache_key)
     live = _live(uow, repository)
     covering = sorted((package for package in live.open_packages
-                       if package.period_start <= last and package.period_end >= first), key=lambda p: p.id)
+                       if package.period_start <= last and package.period_end >= first), key=_most_specific_first)
     for package in covering:
         update_city(uow, repository, package, event.city_code, min(last, package.period_end), throttle_seconds)
     for package in list(live.open_packages):
         if package.period_end <= last:
             maybe_finalize(uow, repository, package, last)
+
+
+def _most_specific_first(package) -> tuple:
+    """The order in which a city's packages are updated, and so the order of their
+    `attainment_updated` events: the shortest period first (a month before its quarter), then the
+    earlier start, then the id. Ids are random, so this is what makes a consumer that reacts to the
+    first of them (a lag alert's cooldown per rule and city) see the same package in every run."""
+    return (package.period_end - package.period_start, package.period_start, package.id)
 
 
 class _Live:
