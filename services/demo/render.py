@@ -67,14 +67,15 @@ def render(summary: dict, console: Console) -> None:
 
     table = Table(title="Packages (orders = paying customers)", title_justify="left")
     for column in ("package", "period", "target", "negotiated", "final", "actual", "attainment", "uplifts",
-                   "period close"):
+                   "budget ¥", "period close"):
         table.add_column(column, justify="left" if column in ("package", "period", "period close") else "right",
                          no_wrap=True)
     for key, package in figures["packages"].items():
         period = "…".join(day[5:] for day in package["period"])
         table.add_row(key, period, _n(package["target"]), _n(package["negotiated_target"]),
                       _n(package["final_target"]), _n(package["actual"]), _p(package["attainment_pct"]),
-                      str(package["versions"].get("rule_uplift", 0)), package["closed"] or "open")
+                      str(package["versions"].get("rule_uplift", 0)), _n(package["generated"].get("budget_total")),
+                      package["closed"] or "open")
     console.print(table)
     quarter = next(iter(figures["packages"].values()))["generated"]
     console.print(f"Head-office total = 1.3 × base: last year's like-for-like is only "
@@ -82,6 +83,9 @@ def render(summary: dict, console: Console) -> None:
                   f"the base (like-for-like + run-rate of new outlets + peer basis) {_n(round_text(quarter['base_total']))}"
                   f" → {_n(quarter['hq_total'])} for the first package. Tiers: "
                   + ", ".join(f"{TIERS.get(k, k)} {v}" for k, v in quarter["tiers"].items()))
+    if quarter.get("budget_by_region"):
+        console.print("Expense budget of the first package (yuan, from the channels' expense ratios): "
+                      + ", ".join(f"{region} {_n(value)}" for region, value in quarter["budget_by_region"].items()))
 
     table = Table(title="Quarter by region", title_justify="left")
     for column in ("region", "cities", "target", "final target", "actual", "attainment"):

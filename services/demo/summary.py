@@ -112,7 +112,8 @@ def _package(run: ScenarioRun, key: str) -> dict:
     return {
         "figures": {
             "name": current["name"], "period": [current["period_start"], current["period_end"]],
-            "generated": {k: generated[k] for k in ("total", "last_year_lfl_total", "base_total", "hq_total", "tiers")},
+            "generated": {k: generated[k] for k in ("total", "last_year_lfl_total", "base_total", "hq_total", "tiers",
+                                                          "budget_total", "budget_by_region")},
             "target": first["total"], "negotiated_target": agreed["total"], "final_target": current["total"],
             "versions": dict(sorted(Counter(v["source"] for v in versions).items())),
             "target_to_date": format(to_date, "f"), "actual": format(actual, "f"),

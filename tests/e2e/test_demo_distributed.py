@@ -9,22 +9,24 @@ map, every package's targets (generated, negotiated, final after heat-wave uplif
 tier, target, actual and attainment, every alert occasion, the requests and their outcomes, the
 closed windows, the integrity record and the audit chain.
 
-Length: the whole quarter takes about half an hour per mode on the 2-core machine (see
-docs/demo.md), far too long for CI, so by default both runs replay only the first week,
-2016-07-01…2016-07-07 (`QUOTAFLOW_E2E_UNTIL=YYYY-MM-DD` to change it). Measured: both runs
-together took 11.6 min with 2016-07-10 as the last day, hence a week. That covers the history
-load, planning, the negotiation window closing on its own on 2016-07-03 with its PDFs, the first
-heat-wave uplifts (fired from 2016-07-03 on the forecasts for 07-08 onwards), sales cliffs and the
-daily attainment, but NOT a month closing: set `QUOTAFLOW_E2E_UNTIL=2016-07-31` (or later) to
-include the July close and its integrity score.
+Length: the whole scenario, 2016-07-01…2016-09-30 (92 days, three month closes with their integrity
+scores), about 5 minutes per mode on the 2-core machine (9.7 min for the test, measured).
+`QUOTAFLOW_E2E_UNTIL=YYYY-MM-DD` stops both runs earlier (e.g. 2016-07-07 for a quick look: the
+history load, planning, the windows closing on their own on 07-03, the first heat-wave uplifts and
+cliffs, no month close).
+
+Besides the equality, exact figures computed in the test from the CSV files: head office's total
+(1.3 × the base, half up), and every city's actual over the replayed days.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import uuid
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -40,7 +42,7 @@ from tests.fixtures import create_pg_database, kafka_bootstrap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.kafka]
 
-UNTIL = date.fromisoformat(os.environ.get("QUOTAFLOW_E2E_UNTIL", "2016-07-07"))
+UNTIL = date.fromisoformat(os.environ.get("QUOTAFLOW_E2E_UNTIL", "2016-09-30"))
 
 
 def _data_dir() -> Path:
@@ -86,6 +88,25 @@ def _run_distributed(tmp_path: Path, data_dir: Path, scenario) -> dict:
             system.close()
 
 
+def _csv_orders(data_dir: Path, first: date, last: date) -> tuple[int, dict[str, int]]:
+    """Paying customers of every shop on first…last, from the wide file and the shop table read here
+    with the csv module (independent of the services): (total, per city adcode)."""
+    with (data_dir / "geo" / "koubei_city_dim.csv").open(encoding="utf-8-sig", newline="") as handle:
+        code_of = {row["koubei_city_name"]: row["city_adcode"] for row in csv.DictReader(handle)}
+    with (data_dir / "koubei" / "shop_info.csv").open(encoding="utf-8-sig", newline="") as handle:
+        city_of = {row["shop_id"]: code_of[row["city_name"]] for row in csv.DictReader(handle)}
+    per_city: dict[str, int] = {}
+    with (data_dir / "koubei" / "shop_daily_pay_wide.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle)
+        header = next(rows)
+        wanted = [i for i, text in enumerate(header[1:], 1) if first.isoformat() <= text <= last.isoformat()]
+        for row in rows:
+            orders = sum(int(row[i]) for i in wanted if i < len(row) and row[i])
+            code = city_of[row[0]]
+            per_city[code] = per_city.get(code, 0) + orders
+    return sum(per_city.values()), per_city
+
+
 def _differences(left, right, path: str = "") -> list[str]:
     if isinstance(left, dict) and isinstance(right, dict):
         found = []
@@ -124,6 +145,30 @@ def test_distributed_run_gives_the_embedded_figures(tmp_path, monkeypatch):
     assert figures["alerts"]["by_kind"].get("weather_spell", 0) > 0
     assert figures["alerts"]["uplifts"]
     assert figures["integrity"]["audit_chain"]["ok"]
+    # Exact figures, computed here from the CSV files: head office's total is 1.3 × the base, half up,
+    # and what attainment counts as actual is what the replayed days of the wide file hold.
+    q3 = figures["packages"]["q3"]
+    assert q3["generated"]["hq_total"] == q3["target"] == "25349750"
+    assert Decimal(q3["generated"]["base_total"]).quantize(Decimal("0.01")) == Decimal("19499807.67")
+    assert (Decimal(q3["generated"]["base_total"]) * Decimal("1.3")).quantize(Decimal(1), ROUND_HALF_UP) == 25_349_750
+    assert q3["negotiated_target"] == "25349750"  # approved changes are offset over the other cities
+    total, per_city = _csv_orders(data_dir, date(2016, 7, 1), UNTIL)
+    assert int(q3["actual"]) == total
+    assert sum(int(city["actual"]) for city in figures["cities"]) == total
+    for city in figures["cities"]:
+        assert int(city["actual"]) == per_city.get(city["city_code"], 0), city["city"]
+    if UNTIL >= date(2016, 9, 30):  # every period closed: each approved claim scored on its final actual
+        assert all(package["finalized"] for package in figures["packages"].values())
+        scored = {item["request"]: item for item in figures["integrity"]["scored"]}
+        assert sorted(scored) == ["chengdu-aug", "hangzhou-sep", "shenzhen-q3", "wuhan-jul"]
+        code_of = {city["city"]: city["city_code"] for city in figures["cities"]}
+        for item in scored.values():
+            first, last = (date.fromisoformat(day) for day in figures["packages"][item["package"]]["period"])
+            actual = _csv_orders(data_dir, first, last)[1][code_of[item["city"]]]
+            claim = Decimal(item["claim"])
+            assert int(item["actual"]) == actual, item["request"]
+            assert Decimal(item["deviation"]) == (abs(actual - claim) / claim).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+            assert item["flagged"] is False  # deviations 0.28 % … 18.82 %, none above 40 %
     for summary in (embedded, distributed):
         assert all(Path(path).read_bytes().startswith(b"%PDF") for path in summary["run"]["pdfs"].values())
         assert len(summary["run"]["pdfs"]) == len(scenario.packages)
