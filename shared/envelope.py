@@ -69,6 +69,11 @@ def new_traceparent() -> str:
 
 
 def wrap(event: Event, *, producer: str, now: datetime, traceparent: str | None = None) -> Envelope:
+    return _new_envelope(event, producer, now, traceparent, event.model_dump(mode="json"))
+
+
+def _new_envelope(event: Event | SerializedEvent, producer: str, now: datetime, traceparent: str | None,
+                  data: dict) -> Envelope:
     return Envelope(
         id=str(uuid.uuid4()),
         source=f"quotaflow/{producer}",
@@ -77,7 +82,7 @@ def wrap(event: Event, *, producer: str, now: datetime, traceparent: str | None 
         subject=event.subject(),
         schemaversion=event.VERSION,
         traceparent=traceparent or new_traceparent(),
-        data=event.model_dump(mode="json"),
+        data=data,
     )
 
 
@@ -119,16 +124,7 @@ def wrap_json(event: Event | SerializedEvent, *, producer: str, now: datetime,
     """(event id, the envelope's JSON) without building the data as a dict: the same text as
     `envelope_json(wrap(...))`, with the event serialised once, straight to JSON (large batches)."""
     data = event.data_json if isinstance(event, SerializedEvent) else event.model_dump_json()
-    head = Envelope(
-        id=str(uuid.uuid4()),
-        source=f"quotaflow/{producer}",
-        type=event.TYPE,
-        time=now,
-        subject=event.subject(),
-        schemaversion=event.VERSION,
-        traceparent=traceparent or new_traceparent(),
-        data={},
-    )
+    head = _new_envelope(event, producer, now, traceparent, {})
     text = head.model_dump_json()
     assert text.endswith(_EMPTY_DATA)
     return head.id, f"{text[:-len(_EMPTY_DATA)]}\"data\":{data}}}"
