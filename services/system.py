@@ -117,6 +117,7 @@ class EmbeddedSystem(RunningSystem):
         previous, stable = None, 0
         while time.monotonic() < deadline:
             processed = [consumer.processed for consumer in consumers]
+            # consumers idle before and after the outbox count: an event relayed in between is seen
             quiet = (all(consumer.idle_since is not None for consumer in consumers)
                      and all(worker.settled() for worker in self._workers() if hasattr(worker, "settled"))
                      and self.host.unsent_events() == 0
