@@ -1,7 +1,7 @@
 """Idempotent event consumers over either bus.
 
-For every record: decode (undecodable → dead-letter topic, move on), skip types this consumer does
-not handle, then in ONE database transaction claim (consumer, event id) in the inbox and apply the
+For every record: read its CloudEvents attributes, skip types this consumer does not handle, validate
+its bytes into the event model (undecodable → dead-letter topic, move on), then in ONE database transaction claim (consumer, event id) in the inbox and apply the
 handler; commit the bus offset only after the database commit. A handler that keeps failing is
 retried a bounded number of times, then the record is dead-lettered with its error.
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 
 from shared.bus.base import Bus, BusConsumer
-from shared.envelope import Envelope, Message, UndecodableMessage, decode_event, from_message
+from shared.envelope import Envelope, Message, UndecodableMessage, decode_message, from_message
 from shared.events import DEAD_LETTER_TOPIC, registry
 from shared.events.base import Event
 from shared.observability import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, event_id_var
@@ -121,11 +121,11 @@ class EventConsumer:
         decoded: list[tuple[Message, Envelope, Event, Handler]] = []
         for message in messages:
             try:
-                envelope = from_message(message)
+                envelope = from_message(message, with_data=False)  # the data is validated once, below
                 handler = self.spec.handlers.get(envelope.type)
                 if handler is None:
                     continue
-                event = decode_event(envelope, registry)
+                event = decode_message(envelope, message, registry)
                 if event is None:
                     continue
             except UndecodableMessage as error:

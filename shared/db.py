@@ -9,13 +9,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic_core import to_json
 from sqlalchemy import (
     DateTime,
     Engine,
@@ -137,7 +137,7 @@ def set_based_upsert(session: Session, table: Table, rows: Sequence[dict], keys:
     NOTHING` instead (only new keys are inserted and returned).
 
     - PostgreSQL: `INSERT … SELECT … FROM json_populate_recordset(NULL::table, :rows)`: the whole batch
-      is ONE text parameter (the rows as JSON, serialised in C by `json.dumps`) that the server turns
+      is ONE text parameter (the rows as JSON, serialised in Rust by pydantic-core) that the server turns
       into typed rows with each column's own input function (dates from ISO text, exact numerics from
       decimal strings). One statement whatever the batch size, no bind-parameter limit, a text that
       SQLAlchemy and psycopg cache and prepare. (Typed `unnest` arrays cost more: psycopg adapts
@@ -154,7 +154,7 @@ def set_based_upsert(session: Session, table: Table, rows: Sequence[dict], keys:
     dialect = session.get_bind().dialect.name
     conflict = (tuple(keys), revisioned, strictly_newer, keep_existing)
     if dialect == "postgresql":
-        _refuse_floats(table, rows)
+        _refuse_inexact(table, rows)
         statement = _json_upsert(table, names, *conflict, tuple(returning))
         result = session.execute(statement, {"rows": rows_json(rows)})
     else:
@@ -164,33 +164,28 @@ def set_based_upsert(session: Session, table: Table, rows: Sequence[dict], keys:
 
 
 def rows_json(rows: Sequence[dict]) -> str:
-    """Rows as a JSON array of objects for PostgreSQL's `json_populate_recordset`: dates and aware
-    datetimes as ISO text, Decimals as exact decimal strings; a float or a naive datetime is refused."""
-    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=_json_value)
+    """Rows as a JSON array of objects for PostgreSQL's `json_populate_recordset`, serialised in Rust
+    by pydantic-core (5× `json.dumps` with a Python fallback per value): dates and datetimes as ISO
+    text, Decimals as exact decimal strings. Check the values first (`_refuse_inexact`)."""
+    return to_json(rows).decode("utf-8")
 
 
-def _json_value(value):
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-            raise ValueError(f"refusing to store a naive datetime: {value.isoformat()}")
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    raise TypeError(f"cannot store a {type(value).__name__} in a set-based upsert")
-
-
-def _refuse_floats(table: Table, rows: Sequence[dict]) -> None:
-    """JSON would carry a float into an exact column silently (the SQLite path refuses it in `ExactDecimal`)."""
-    names = [name for name in _exact_columns(table) if name in rows[0]]
-    if names and any(isinstance(row[name], float) for row in rows for name in names):
+def _refuse_inexact(table: Table, rows: Sequence[dict]) -> None:
+    """What JSON would carry silently, the SQLite path refuses (`ExactDecimal`, `UTCDateTime`): a float
+    for an exact decimal column, a naive datetime for an instant."""
+    exact = [name for name in _columns_of_type(table, ExactDecimal) if name in rows[0]]
+    if exact and any(isinstance(row[name], float) for row in rows for name in exact):
         raise TypeError("refusing a float for an exact decimal column")
+    for name in (name for name in _columns_of_type(table, UTCDateTime) if name in rows[0]):
+        for row in rows:
+            value = row[name]
+            if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
+                raise ValueError(f"refusing to store a naive datetime or a non-datetime in {name}: {value!r}")
 
 
 @lru_cache(maxsize=128)
-def _exact_columns(table: Table) -> tuple[str, ...]:
-    return tuple(column.name for column in table.columns if isinstance(column.type, ExactDecimal))
+def _columns_of_type(table: Table, kind: type) -> tuple[str, ...]:
+    return tuple(column.name for column in table.columns if isinstance(column.type, kind))
 
 
 def _conflict_clause(statement, table: Table, names, keys, revisioned: bool, strictly_newer: bool,
