@@ -19,7 +19,10 @@ import uvicorn
 
 from services.catalog import ALL_SERVICES, load_all
 from shared.auth import Authenticator
+from shared.hosting import wait_until_quiet
 from shared.settings import PlatformSettings
+
+NOT_QUIET = {"log_end": -1, "backlog": 1, "unsent_events": 1, "settled": False}
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,25 +54,21 @@ class RunningSystem:
                                      headers={"Authorization": f"Bearer {token}"})
             response.raise_for_status()
 
-    def wait_quiet(self, timeout: float = 300.0, settle: float = 0.25) -> None:
-        """Until no outbox holds unsent events, every consumer is caught up and nothing was applied
-        between two looks across every process."""
-        deadline = time.monotonic() + timeout
-        previous = None
-        while time.monotonic() < deadline:
-            responses = [self.http.get(f"{base}/_system/quiet") for base in self.processes()]
-            if any(response.status_code != 200 for response in responses):  # e.g. a busy database: look again
-                previous = None
-                time.sleep(settle)
-                continue
-            states = [response.json() for response in responses]
-            quiet = all(s["unsent_events"] == 0 and s["consumers_caught_up"] for s in states)
-            processed = [s["processed"] for s in states]
-            if quiet and processed == previous:
-                return
-            previous = processed if quiet else None
-            time.sleep(settle)
-        raise TimeoutError(f"the system did not become quiet within {timeout:.0f}s")
+    def wait_quiet(self, timeout: float = 300.0, settle: float = 0.05) -> None:
+        """Until nothing is left to do in any process (`Host.quiet_state`, over HTTP)."""
+
+        def look() -> list[dict]:
+            states = []
+            for base in self.processes():  # in turn: the first one's log end is read before every other look
+                response = self.http.get(f"{base}/_system/quiet")
+                states.append(response.json() if response.status_code == 200 else NOT_QUIET)  # e.g. a busy database
+            return states
+
+        def log_end() -> int:
+            response = self.http.get(f"{self.processes()[0]}/_system/quiet")
+            return response.json()["log_end"] if response.status_code == 200 else -1
+
+        wait_until_quiet(look, log_end, timeout, settle)
 
     def let_workers_catch_up(self) -> None:
         """Give the workers that follow the clock (alerts' calendar) time to see its last move:
@@ -105,29 +104,9 @@ class EmbeddedSystem(RunningSystem):
             if hasattr(worker, "wake"):
                 worker.wake()
 
-    def wait_quiet(self, timeout: float = 300.0, settle: float = 0.03, looks: int = 3) -> None:
-        """In this process, without HTTP: no outbox holds unsent events, every consumer is idle,
-        every worker that follows the clock has seen its current date (`settled()`), and nothing
-        was applied across `looks` looks `settle` seconds apart. A consumer counts as idle from
-        its last empty poll until its next poll returns records, so a record just appended can
-        look idle for a moment: the repeated looks, with the relays' and consumers' counts
-        unchanged, cover that."""
-        deadline = time.monotonic() + timeout
-        consumers = [consumer for hosted in self.host.services.values() for consumer in hosted.consumers]
-        previous, stable = None, 0
-        while time.monotonic() < deadline:
-            processed = [consumer.processed for consumer in consumers]
-            # consumers idle before and after the outbox count: an event relayed in between is seen
-            quiet = (all(consumer.idle_since is not None for consumer in consumers)
-                     and all(worker.settled() for worker in self._workers() if hasattr(worker, "settled"))
-                     and self.host.unsent_events() == 0
-                     and all(consumer.idle_since is not None for consumer in consumers))
-            stable = stable + 1 if quiet and processed == previous else (1 if quiet else 0)
-            if stable >= looks:
-                return
-            previous = processed if quiet else None
-            time.sleep(settle)
-        raise TimeoutError(f"the system did not become quiet within {timeout:.0f}s")
+    def wait_quiet(self, timeout: float = 300.0, settle: float = 0.01) -> None:
+        """In this process, without HTTP (`Host.wait_until_quiet`)."""
+        self.host.wait_until_quiet(timeout, settle)
 
     def let_workers_catch_up(self) -> None:
         pass  # they are woken by `set_clock`, and `wait_quiet` waits until they have settled

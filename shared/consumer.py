@@ -1,9 +1,10 @@
 """Idempotent event consumers over either bus.
 
 For every record: read its CloudEvents attributes, skip types this consumer does not handle, validate
-its bytes into the event model (undecodable → dead-letter topic, move on), then in ONE database transaction claim (consumer, event id) in the inbox and apply the
-handler; commit the bus offset only after the database commit. A handler that keeps failing is
-retried a bounded number of times, then the record is dead-lettered with its error.
+its bytes into the event model (undecodable → dead-letter topic, move on), then in ONE database
+transaction claim (consumer, event id) in the inbox and apply the handler; commit the bus offset only
+after the database commit. A handler that keeps failing is retried a bounded number of times, then the
+record is dead-lettered with its error.
 
 Group commit: the records of one poll are applied in groups of up to `group_size`, each group in one
 transaction (one inbox claim statement, every handler, one commit), which amortises the commit and
@@ -70,7 +71,6 @@ class EventConsumer:
         self._thread: threading.Thread | None = None
         self._consumer: BusConsumer | None = None
         self.processed = 0
-        self.idle_since: float | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -97,13 +97,9 @@ class EventConsumer:
 
     # -- one step --------------------------------------------------------------------------
     def poll_once(self, consumer: BusConsumer) -> int:
-        started = time.monotonic()
         messages = consumer.poll(self._poll)
         if not messages:
-            if consumer.caught_up():
-                self.idle_since = started
             return 0
-        self.idle_since = None
         for start in range(0, len(messages), self._group_size):
             if self._stop.is_set():
                 consumer.commit(messages[:start])

@@ -166,21 +166,11 @@ def from_message(message: Message, *, with_data: bool = True) -> Envelope:
         raise UndecodableMessage(f"{type(exc).__name__}: {exc}") from exc
 
 
-def decode_event(envelope: Envelope, registry: EventRegistry) -> Event | None:
-    """The typed event, or None for a type this registry does not know. Raises UndecodableMessage."""
-    model = registry.model_for(envelope.type)
-    if model is None:
-        return None
-    try:
-        return model.model_validate(envelope.data)
-    except ValidationError as exc:
-        raise UndecodableMessage(f"{envelope.type} v{envelope.schemaversion}: {exc}") from exc
-
-
 def decode_message(envelope: Envelope, message: Message, registry: EventRegistry) -> Event | None:
-    """`decode_event` for an envelope read with `from_message(message, with_data=False)`: the record's
-    bytes validated by the model in one pass (invalid UTF-8, invalid JSON, a non-object or a value
-    the schema refuses all raise UndecodableMessage)."""
+    """The typed event of a record whose envelope was read with `from_message(message, with_data=False)`,
+    or None for a type this registry does not know. The record's bytes are validated by the model in
+    one pass: invalid UTF-8, invalid JSON, a non-object or a value the schema refuses all raise
+    UndecodableMessage."""
     model = registry.model_for(envelope.type)
     if model is None:
         return None

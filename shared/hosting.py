@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -161,30 +161,31 @@ class Host:
                 ).scalar_one()
         return total
 
-    def consumers_idle_since(self, instant: float) -> bool:
-        return all(
-            consumer.idle_since is not None and consumer.idle_since >= instant
-            for hosted in self.services.values()
-            for consumer in hosted.consumers
-        )
+    def quiet_state(self) -> dict[str, object]:
+        """What a quiet check needs, read in this order: the end of the bus log (`log_end`, the sum
+        of every topic's next offset), the consumers' lag (`backlog`), the unsent outbox rows, and
+        whether every worker that follows the clock has seen its current date (`settled`).
 
-    def wait_until_quiet(self, timeout: float = 120.0) -> None:
-        """Block until every outbox is relayed and every consumer has caught up (twice in a row)."""
-        deadline = time.monotonic() + timeout
-        quiet_rounds = 0
-        while time.monotonic() < deadline:
-            if self.unsent_events() == 0:
-                mark = time.monotonic()
-                while time.monotonic() < deadline and not self.consumers_idle_since(mark):
-                    time.sleep(0.02)
-                if self.unsent_events() == 0 and self.consumers_idle_since(mark):
-                    quiet_rounds += 1
-                    if quiet_rounds >= 2:
-                        return
-                    continue
-            quiet_rounds = 0
-            time.sleep(0.02)
-        raise TimeoutError(f"the system did not become quiet within {timeout:.0f}s")
+        Quiet means: in every process `backlog == 0`, `unsent_events == 0` and `settled`, and the
+        log end read AFTER all of them equal to the first `log_end`. That is sound because a handler
+        commits its outbox rows before its bus offset and a relay appends to the log before it marks
+        its rows sent: a row written after its outbox was counted comes from a record that was
+        either still uncommitted (counted in `backlog`) or appended after `log_end` was read."""
+        log_end = sum(self.bus.log_ends().values())
+        consumers = [consumer for hosted in self.services.values() for consumer in hosted.consumers]
+        backlog = sum(self.bus.backlog(consumer.spec.name, consumer.spec.topics) for consumer in consumers)
+        return {
+            "log_end": log_end,
+            "backlog": backlog,
+            "unsent_events": self.unsent_events(),
+            "settled": all(worker.settled() for hosted in self.services.values()
+                           for worker in hosted.runtime.workers if hasattr(worker, "settled")),
+            "processed": sum(consumer.processed for consumer in consumers),
+        }
+
+    def wait_until_quiet(self, timeout: float = 120.0, settle: float = 0.02) -> None:
+        """Block until nothing is left to do in this host (see `quiet_state`)."""
+        wait_until_quiet(lambda: [self.quiet_state()], lambda: sum(self.bus.log_ends().values()), timeout, settle)
 
     # -- HTTP ------------------------------------------------------------------------------
     def readiness(self) -> dict[str, str]:
@@ -243,14 +244,14 @@ class Host:
 
         @root.get("/_system/quiet", tags=["system"])
         def quiet() -> dict[str, object]:
-            """For drivers of several processes: unsent events, whether every consumer is caught up,
-            and how many events were applied so far (unchanged between two looks = nothing moving)."""
-            consumers = [consumer for hosted in self.services.values() for consumer in hosted.consumers]
-            return {
-                "unsent_events": self.unsent_events(),
-                "consumers_caught_up": all(consumer.idle_since is not None for consumer in consumers),
-                "processed": sum(consumer.processed for consumer in consumers),
-            }
+            """For drivers of several processes: the end of the bus log, the consumers' lag, unsent
+            outbox rows, whether clock-following workers have settled, events applied so far.
+            Quiet = in every process no lag, no unsent row, settled, and the log end read after
+            them all unchanged (see `Host.quiet_state`). 503 while the bus cannot say."""
+            try:
+                return self.quiet_state()
+            except Exception as error:  # noqa: BLE001 - e.g. the broker's group coordinator is loading
+                return JSONResponse({"detail": f"{type(error).__name__}: {error}"}, status_code=503)
 
         @root.get("/_system/clock", tags=["system"])
         def get_clock() -> dict[str, str]:
@@ -286,3 +287,22 @@ class Host:
 
         root.openapi = combined_openapi
         return root
+
+
+def wait_until_quiet(look: Callable[[], list[dict]], log_end: Callable[[], int], timeout: float,
+                     settle: float) -> None:
+    """Look (`Host.quiet_state` of every process, in turn) until every process is quiet and the
+    log end read afterwards is still the one the first look began with."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            states = look()
+            if (all(s["backlog"] == 0 and s["unsent_events"] == 0 and s["settled"] for s in states)
+                    and log_end() == states[0]["log_end"]):
+                return
+        except Exception as error:  # noqa: BLE001 - e.g. a broker restarting its group coordinator: look again
+            last_error = error
+        time.sleep(settle)
+    detail = f" (last error: {type(last_error).__name__}: {last_error})" if last_error else ""
+    raise TimeoutError(f"the system did not become quiet within {timeout:.0f}s{detail}")

@@ -15,8 +15,14 @@ CITIES = [f"{330100 + i * 100}" for i in range(12)]
 
 
 def kafka_ctl(action: str) -> None:
-    if not os.environ.get("QUOTAFLOW_TEST_KAFKA"):
+    """Stop or start THE broker the tests use (`tests/run_all.sh` exports where it runs and its port):
+    a kafka.sh left to its defaults would stop nothing and start a second broker."""
+    broker = os.environ.get("QUOTAFLOW_TEST_KAFKA")
+    if not broker:
         pytest.fail("QUOTAFLOW_TEST_KAFKA is not set: run with `make test`")
+    port = broker.rsplit(":", 1)[-1]
+    if not os.environ.get("RUN_DIR") or os.environ.get("KAFKA_PORT") != port:
+        pytest.fail(f"RUN_DIR and KAFKA_PORT={port} must name the broker at {broker} (as `make test` sets them)")
     subprocess.run(["bash", str(ROOT / "deploy" / "kafka" / "kafka.sh"), action], check=True, timeout=150,
                    stdout=subprocess.DEVNULL)
 

@@ -5,6 +5,8 @@
 - `consumer(group, topics)` gives a consumer whose `poll` returns records after the group's
   committed position; `commit(records)` moves that position past them. Records that were polled
   but not committed are delivered again to the next consumer of the group (at-least-once).
+- `backlog(group, topics)` and `log_ends()` read the log itself (a group's lag; what has been
+  appended so far), so that a driver can tell "nothing left to do" without trusting timings.
 """
 
 from __future__ import annotations
@@ -26,13 +28,17 @@ class BusConsumer(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def caught_up(self) -> bool:
-        """True when this consumer has partitions and has read to their end (call after an empty poll)."""
-        return True
-
 
 class Bus(ABC):
     kind: str
+
+    @abstractmethod
+    def backlog(self, group: str, topics: Sequence[str]) -> int:
+        """How many records of `topics` the group has not committed yet (its lag)."""
+
+    @abstractmethod
+    def log_ends(self) -> dict[str, int]:
+        """Topic (and partition) → the offset the next record will get, for every topic of this bus."""
 
     def __init__(self, topic_prefix: str = "") -> None:
         self.topic_prefix = topic_prefix

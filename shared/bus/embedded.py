@@ -63,6 +63,7 @@ class EmbeddedBus(Bus):
         self._engine = make_engine(f"sqlite:///{path}")
         _metadata.create_all(self._engine)
         self._appended = threading.Condition()
+        self._appends = 0  # how many publishes so far: a consumer waits only if none came since it read
         self._closed = False
 
     def ensure_topics(self, topics: Sequence[str]) -> None:
@@ -94,6 +95,7 @@ class EmbeddedBus(Bus):
                 )
             connection.execute(_log.insert(), rows)
         with self._appended:
+            self._appends += 1
             self._appended.notify_all()
 
     def consumer(self, group: str, topics: Sequence[str]) -> BusConsumer:
@@ -108,6 +110,27 @@ class EmbeddedBus(Bus):
         with self._appended:
             self._appended.notify_all()
         self._engine.dispose()
+
+    def backlog(self, group: str, topics: Sequence[str]) -> int:
+        physical = [self.physical(topic) for topic in topics]
+        with self._engine.connect() as connection:
+            committed = dict(connection.execute(
+                select(_offsets.c.topic, _offsets.c.next_offset).where(
+                    _offsets.c.consumer_group == group, _offsets.c.topic.in_(physical))).all())
+            ends = dict(connection.execute(
+                select(_log.c.topic, func.max(_log.c.offset) + 1).where(_log.c.topic.in_(physical))
+                .group_by(_log.c.topic)).all())
+        return sum(max(0, end - committed.get(topic, 0)) for topic, end in ends.items())
+
+    def log_ends(self) -> dict[str, int]:
+        with self._engine.connect() as connection:
+            return dict(connection.execute(
+                select(_log.c.topic, func.max(_log.c.offset) + 1)
+                .where(_log.c.topic.startswith(self.topic_prefix, autoescape=True)).group_by(_log.c.topic)).all())
+
+    @property
+    def appends(self) -> int:
+        return self._appends
 
     # -- used by the consumer -------------------------------------------------------------
     def _read(
@@ -161,9 +184,11 @@ class EmbeddedBus(Bus):
                     )
                 )
 
-    def _wait(self, timeout_seconds: float) -> None:
+    def _wait(self, timeout_seconds: float, appends_seen: int) -> None:
+        """Until the next publish after the `appends_seen`-th (no wait if it already came: a publish
+        between a consumer's empty read and this wait would otherwise leave it asleep for the timeout)."""
         with self._appended:
-            if not self._closed:
+            if not self._closed and self._appends == appends_seen:
                 self._appended.wait(timeout_seconds)
 
 
@@ -175,9 +200,10 @@ class _EmbeddedConsumer(BusConsumer):
         self._delivered: dict[str, int] = {}
 
     def poll(self, timeout_seconds: float, max_records: int = 500) -> list[Message]:
+        appends_seen = self._bus.appends
         messages = self._fresh(max_records)
         if not messages:
-            self._bus._wait(timeout_seconds)
+            self._bus._wait(timeout_seconds, appends_seen)
             messages = self._fresh(max_records)
         return messages
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -34,6 +35,9 @@ class KafkaBus(Bus):
         self._client_id = client_id
         self._send_timeout = send_timeout_seconds
         self._producer: KafkaProducer | None = None
+        self._offsets_lock = threading.Lock()
+        self._offsets_admin: KafkaAdminClient | None = None
+        self._offsets_reader: KafkaConsumer | None = None
 
     def _admin(self) -> KafkaAdminClient:
         return KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin")
@@ -95,7 +99,50 @@ class KafkaBus(Bus):
         finally:
             admin.close()
 
+    # -- reading the log's positions (quiet checks) -------------------------------------------
+    def backlog(self, group: str, topics: Sequence[str]) -> int:
+        with self._offsets_lock:
+            try:
+                ends = self._ends([self.physical(topic) for topic in topics])
+                committed = self._offsets_clients()[0].list_group_offsets(group).get(group, {})
+            except Exception:
+                self._close_offsets_clients()  # reconnect next time (e.g. after a broker restart)
+                raise
+        return sum(max(0, end - max(committed[tp].offset, 0) if tp in committed else end) for tp, end in ends.items())
+
+    def log_ends(self) -> dict[str, int]:
+        with self._offsets_lock:
+            try:
+                reader = self._offsets_clients()[1]
+                topics = [topic for topic in reader.topics() if topic.startswith(self.topic_prefix)]
+                ends = self._ends(topics)
+            except Exception:
+                self._close_offsets_clients()
+                raise
+        return {f"{tp.topic}:{tp.partition}": end for tp, end in sorted(ends.items())}
+
+    def _ends(self, topics: Sequence[str]) -> dict[TopicPartition, int]:
+        reader = self._offsets_clients()[1]
+        partitions = [TopicPartition(topic, partition) for topic in topics
+                      for partition in sorted(reader.partitions_for_topic(topic) or ())]
+        return reader.end_offsets(partitions) if partitions else {}
+
+    def _offsets_clients(self) -> tuple[KafkaAdminClient, KafkaConsumer]:
+        if self._offsets_admin is None or self._offsets_reader is None:
+            self._offsets_admin = self._admin()
+            self._offsets_reader = KafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None,
+                                                 client_id=f"{self._client_id}-offsets", enable_auto_commit=False)
+        return self._offsets_admin, self._offsets_reader
+
+    def _close_offsets_clients(self) -> None:
+        for client in (self._offsets_admin, self._offsets_reader):
+            if client is not None:
+                client.close()
+        self._offsets_admin = self._offsets_reader = None
+
     def close(self) -> None:
+        with self._offsets_lock:
+            self._close_offsets_clients()
         if self._producer is not None:
             self._producer.flush(timeout=self._send_timeout)
             self._producer.close(timeout=self._send_timeout)
@@ -142,13 +189,6 @@ class _KafkaConsumer(BusConsumer):
             for (topic, partition), offset in highest_offsets(messages).items()
         }
         self._consumer.commit(offsets)
-
-    def caught_up(self) -> bool:
-        assignment = self._consumer.assignment()
-        if not assignment:
-            return False
-        ends = self._consumer.end_offsets(list(assignment))
-        return all(self._consumer.position(partition) >= ends[partition] for partition in assignment)
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)
