@@ -162,8 +162,8 @@ class Host:
         return total
 
     def quiet_state(self) -> dict[str, object]:
-        """What a quiet check needs, read in this order: the end of the bus log (`log_end`, the sum
-        of every topic's next offset), the consumers' lag (`backlog`), the unsent outbox rows, and
+        """What a quiet check needs, read in this order: the end of the bus log (`log_end`, a number
+        that grows with every record appended; -1 while a publish is in flight), the consumers' lag (`backlog`), the unsent outbox rows, and
         whether every worker that follows the clock has seen its current date (`settled`).
 
         Quiet means: in every process `backlog == 0`, `unsent_events == 0` and `settled`, and the
@@ -171,11 +171,11 @@ class Host:
         commits its outbox rows before its bus offset and a relay appends to the log before it marks
         its rows sent: a row written after its outbox was counted comes from a record that was
         either still uncommitted (counted in `backlog`) or appended after `log_end` was read."""
-        log_end = sum(self.bus.log_ends().values())
+        log_end = self.bus.log_end()
         consumers = [consumer for hosted in self.services.values() for consumer in hosted.consumers]
         backlog = sum(self.bus.backlog(consumer.spec.name, consumer.spec.topics) for consumer in consumers)
         return {
-            "log_end": log_end,
+            "log_end": -1 if log_end is None else log_end,
             "backlog": backlog,
             "unsent_events": self.unsent_events(),
             "settled": all(worker.settled() for hosted in self.services.values()
@@ -185,7 +185,7 @@ class Host:
 
     def wait_until_quiet(self, timeout: float = 120.0, settle: float = 0.02) -> None:
         """Block until nothing is left to do in this host (see `quiet_state`)."""
-        wait_until_quiet(lambda: [self.quiet_state()], lambda: sum(self.bus.log_ends().values()), timeout, settle)
+        wait_until_quiet(lambda: [self.quiet_state()], self.bus.log_end, timeout, settle)
 
     # -- HTTP ------------------------------------------------------------------------------
     def readiness(self) -> dict[str, str]:
@@ -295,14 +295,17 @@ def wait_until_quiet(look: Callable[[], list[dict]], log_end: Callable[[], int],
     log end read afterwards is still the one the first look began with."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
+    pause = settle  # doubled up to 0.1 s: a long wait must not take the CPU from the work it waits for
     while time.monotonic() < deadline:
         try:
             states = look()
-            if (all(s["backlog"] == 0 and s["unsent_events"] == 0 and s["settled"] for s in states)
+            if (states[0]["log_end"] >= 0
+                    and all(s["backlog"] == 0 and s["unsent_events"] == 0 and s["settled"] for s in states)
                     and log_end() == states[0]["log_end"]):
                 return
         except Exception as error:  # noqa: BLE001 - e.g. a broker restarting its group coordinator: look again
             last_error = error
-        time.sleep(settle)
+        time.sleep(pause)
+        pause = min(pause * 2, max(settle, 0.1))
     detail = f" (last error: {type(last_error).__name__}: {last_error})" if last_error else ""
     raise TimeoutError(f"the system did not become quiet within {timeout:.0f}s{detail}")

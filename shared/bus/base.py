@@ -5,7 +5,7 @@
 - `consumer(group, topics)` gives a consumer whose `poll` returns records after the group's
   committed position; `commit(records)` moves that position past them. Records that were polled
   but not committed are delivered again to the next consumer of the group (at-least-once).
-- `backlog(group, topics)` and `log_ends()` read the log itself (a group's lag; what has been
+- `backlog(group, topics)` and `log_end()` read the log itself (a group's lag; what has been
   appended so far), so that a driver can tell "nothing left to do" without trusting timings.
 """
 
@@ -37,8 +37,9 @@ class Bus(ABC):
         """How many records of `topics` the group has not committed yet (its lag)."""
 
     @abstractmethod
-    def log_ends(self) -> dict[str, int]:
-        """Topic (and partition) → the offset the next record will get, for every topic of this bus."""
+    def log_end(self) -> int | None:
+        """A number that grows with every record appended to this bus's topics (None: cannot say
+        now, look again)."""
 
     def __init__(self, topic_prefix: str = "") -> None:
         self.topic_prefix = topic_prefix

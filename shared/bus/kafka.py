@@ -110,7 +110,8 @@ class KafkaBus(Bus):
                 raise
         return sum(max(0, end - max(committed[tp].offset, 0) if tp in committed else end) for tp, end in ends.items())
 
-    def log_ends(self) -> dict[str, int]:
+    def log_end(self) -> int | None:
+        """The sum of the end offsets of every partition of this bus's topics."""
         with self._offsets_lock:
             try:
                 reader = self._offsets_clients()[1]
@@ -119,7 +120,7 @@ class KafkaBus(Bus):
             except Exception:
                 self._close_offsets_clients()
                 raise
-        return {f"{tp.topic}:{tp.partition}": end for tp, end in sorted(ends.items())}
+        return sum(ends.values())
 
     def _ends(self, topics: Sequence[str]) -> dict[TopicPartition, int]:
         reader = self._offsets_clients()[1]
