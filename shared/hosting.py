@@ -163,8 +163,9 @@ class Host:
 
     def quiet_state(self) -> dict[str, object]:
         """What a quiet check needs, read in this order: the end of the bus log (`log_end`, a number
-        that grows with every record appended; -1 while a publish is in flight), the consumers' lag (`backlog`), the unsent outbox rows, and
-        whether every worker that follows the clock has seen its current date (`settled`).
+        that grows with every record appended; -1 while a publish is in flight), the consumers' lag
+        (`backlog`), the unsent outbox rows, and whether every worker that follows the clock has seen
+        its current date (`settled`).
 
         Quiet means: in every process `backlog == 0`, `unsent_events == 0` and `settled`, and the
         log end read AFTER all of them equal to the first `log_end`. That is sound because a handler
