@@ -189,7 +189,26 @@ class _KafkaConsumer(BusConsumer):
             TopicPartition(self._bus.physical(topic), partition): OffsetAndMetadata(offset + 1, "", -1)
             for (topic, partition), offset in highest_offsets(messages).items()
         }
-        self._consumer.commit(offsets)
+        try:
+            self._consumer.commit(offsets)
+        except Exception:
+            self._rewind(messages)
+            raise
+
+    def _rewind(self, messages: Sequence[Message]) -> None:
+        """After a failed commit (e.g. the broker went away), read these records again from the first
+        of each partition: the consumer's position is already past them, so without this nothing would
+        commit their offsets until later records came (the group's lag would stay up, and a restarted
+        consumer would read them again anyway). Applying them again is harmless: the inbox skips them."""
+        first: dict[tuple[str, int], int] = {}
+        for message in messages:
+            key = (message.topic, message.partition)
+            first[key] = min(first.get(key, message.offset), message.offset)
+        assigned = self._consumer.assignment()
+        for (topic, partition), offset in first.items():
+            assigned_partition = TopicPartition(self._bus.physical(topic), partition)
+            if assigned_partition in assigned:
+                self._consumer.seek(assigned_partition, offset)
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)
