@@ -68,6 +68,11 @@ class UnitOfWork:
             uow.commit()
 
     Leaving the block without `commit()` rolls everything back, events included.
+
+    Published events are written to the outbox at `commit()`, in publish order, in one statement
+    (nothing reads the outbox inside the transaction that writes it). Work that should run once
+    per transaction rather than once per event (a consumer applying a group of events, e.g. one
+    recomputation for every city the group touched) registers with `before_commit`.
     """
 
     def __init__(
@@ -92,12 +97,16 @@ class UnitOfWork:
         self.published: list[Envelope] = []
         self.published_count = 0
         self._committed = False
+        self._outbox_rows: list[dict] = []
+        self._before_commit: dict[str, Callable[[], None]] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
         self.published = []
         self.published_count = 0
         self._committed = False
+        self._outbox_rows = []
+        self._before_commit = {}
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -112,17 +121,9 @@ class UnitOfWork:
 
     def publish(self, event: Event) -> Envelope:
         envelope = wrap(event, producer=self._producer, now=self.now(), traceparent=self._traceparent)
-        self.session.execute(
-            self._outbox.insert().values(
-                event_id=envelope.id,
-                event_type=envelope.type,
-                topic=event.TOPIC,
-                event_key=event.key(),
-                envelope=envelope_json(envelope),
-                created_at=envelope.time,
-                attempts=0,
-            )
-        )
+        self._outbox_rows.append({"event_id": envelope.id, "event_type": envelope.type, "topic": event.TOPIC,
+                                  "event_key": event.key(), "envelope": envelope_json(envelope),
+                                  "created_at": envelope.time, "attempts": 0})
         self.published.append(envelope)
         self.published_count += 1
         return envelope
@@ -139,8 +140,21 @@ class UnitOfWork:
             event_id, text = wrap_json(event, producer=self._producer, now=now, traceparent=self._traceparent)
             rows.append({"event_id": event_id, "event_type": event.TYPE, "topic": event.TOPIC,
                          "event_key": event.key(), "envelope": text, "created_at": now, "attempts": 0})
-        self.session.execute(self._outbox.insert(), rows)
+        self._outbox_rows.extend(rows)
         self.published_count += len(rows)
+        if len(self._outbox_rows) >= _OUTBOX_FLUSH_ROWS:  # a large import: do not hold it all in memory
+            self._flush_outbox()
+
+    def before_commit(self, key: str, work: Callable[[], None]) -> None:
+        """Run `work` once, at `commit()` before the outbox is written (it may publish); a second
+        registration under the same key within this transaction is ignored. Runs in registration
+        order."""
+        self._before_commit.setdefault(key, work)
+
+    def _flush_outbox(self) -> None:
+        if self._outbox_rows:
+            rows, self._outbox_rows = self._outbox_rows, []
+            self.session.execute(self._outbox.insert(), rows)
 
     def claim(self, consumer: str, envelope: Envelope) -> bool:
         """Record (consumer, event id) in the inbox; False if this consumer already processed it."""
@@ -175,6 +189,10 @@ class UnitOfWork:
         return {row[0] for row in claimed}
 
     def commit(self) -> None:
+        while self._before_commit:  # work may register more work
+            key = next(iter(self._before_commit))
+            self._before_commit.pop(key)()
+        self._flush_outbox()
         self.session.commit()
         self._committed = True
         if self.published_count and self._signal is not None:
@@ -185,6 +203,8 @@ class UnitOfWork:
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+_OUTBOX_FLUSH_ROWS = 5000
 
 
 def is_duplicate_inbox_error(error: Exception) -> bool:

@@ -299,3 +299,40 @@ def test_a_citys_packages_are_updated_the_shortest_period_first_whatever_their_i
     updates = [e for e in outbox_events(host, "allocation.attainment_updated") if e["city_code"] == "330100"]
     assert [published[e["package_id"]] for e in updates] == ["七月上旬", "七月", "Q3"]
     assert [e["actual_to_date"] for e in updates] == ["7", "7", "7"]
+
+
+def test_a_group_of_sales_events_is_applied_as_one_by_one_would_leave_it(running):
+    """One poll's events are applied in one transaction and the touched cities' attainment is
+    recomputed once at its commit: a correction later in the group (revision 2 of 杭州's 1 July)
+    wins over the fact before it, every city ends with its own figures, and the stored facts are
+    the latest revisions."""
+    host, client = running
+    planner = auth(host, "hq_planner")
+    scenario = client.post("/api/v1/allocation/scenarios", json=SCENARIO, headers=planner).json()
+    package_id = client.post(f"/api/v1/allocation/scenarios/{scenario['id']}/publish", headers=planner).json()["package_id"]
+    host.wait_until_quiet(30)
+    daily = {line["city_code"]: line["daily"] for line in client.get(
+        f"/api/v1/allocation/packages/{package_id}", params={"daily": True}, headers=planner).json()["lines"]}
+    host.clock.set(datetime(2016, 7, 2, 13, 0, tzinfo=UTC))  # 21:00 on 2 July in Shanghai
+
+    def sale(code: str, day: int, outlet: str, orders: int, revision: int = 1) -> DailySalesRecorded:
+        return DailySalesRecorded(batch_id=f"g-{code}-{day}-{revision}", city_code=code, city_name=NAME[code],
+                                  region=REGION[code], sales=[DailySale(day=date(2016, 7, day), outlet_id=outlet,
+                                                                        channel="美食", orders=orders, revision=revision)])
+
+    publish(host, sale("330100", 1, "H1", 60), sale("310000", 1, "S1", 40), sale("330100", 1, "H1", 70, revision=2),
+            sale("330100", 2, "H1", 10), sale("310000", 1, "S1", 5))  # the last: same revision, later → wins
+    updates = outbox_events(host, "allocation.attainment_updated")
+    last = {e["city_code"]: e for e in updates}
+    target = {code: sum(Decimal(daily[code][f"2016-07-0{d}"]) for d in days) for code, days in
+              (("330100", (1, 2)), ("310000", (1,)))}
+    assert [target["330100"], target["310000"]] == [117, 416]  # the package's daily phasing
+    assert {code: (e["as_of"], e["actual_to_date"], e["target_to_date"], e["attainment_pct"], e["rank"])
+            for code, e in last.items()} == {"330100": ("2016-07-02", "80", "117", "68.4", 1),
+                                             "310000": ("2016-07-01", "5", "416", "1.2", 2)}
+    attainment = client.get(f"/api/v1/allocation/packages/{package_id}/attainment", headers=planner).json()
+    assert {item["key"]: item["actual_to_date"] for item in attainment["items"]} == {
+        "330100": "80", "310000": "5", "440100": "0"}
+    total = client.get("/api/v1/allocation/sales/total", params={"start": "2016-07-01", "end": "2016-07-02"},
+                       headers=planner).json()
+    assert (total["orders"], total["facts"]) == (85, 3)

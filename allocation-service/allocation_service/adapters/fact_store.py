@@ -39,12 +39,17 @@ def _latest(rows: Iterable[dict], keys: Sequence[str]) -> list[dict]:
     return list(chosen.values())
 
 
-def record_sales(session: Session, city_code: str, sales: Iterable) -> None:
-    rows = [
+def sales_rows(city_code: str, sales: Iterable) -> list[dict]:
+    return [
         {"outlet_id": s.outlet_id, "day": s.day, "city_code": city_code, "channel": s.channel, "orders": s.orders,
          "revenue": s.revenue, "units": s.units, "revision": s.revision}
         for s in sales
     ]
+
+
+def upsert_sales(session: Session, rows: Sequence[dict]) -> None:
+    """Facts in arrival order (several events' worth): per (outlet, day) the highest revision wins,
+    the later one on a tie, as if applied one by one."""
     upsert(session, daily_sales, rows, ("outlet_id", "day"), revisioned=True)
 
 

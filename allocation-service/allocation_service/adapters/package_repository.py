@@ -187,8 +187,8 @@ class PackageRepository:
             )
         ).first()
 
-    def save_attainment_state(self, **values) -> None:
-        upsert(self.session, city_attainment, [values], ("package_id", "city_code"))
+    def save_attainment_states(self, rows: list[dict]) -> None:
+        upsert(self.session, city_attainment, rows, ("package_id", "city_code"))
 
     def attainment_percentages(self, package_id: str) -> dict[str, Decimal | None]:
         query = select(city_attainment.c.city_code, city_attainment.c.attainment_pct).where(

@@ -106,24 +106,66 @@ def region_attainments(repository: PackageRepository, package, cities: list[Atta
 
 
 def on_daily_sales(event: DailySalesRecorded, _envelope, uow, cache_key: str = "", throttle_seconds: float = 60.0) -> None:
-    """Store the city's facts, then recompute only that city's attainment in the open packages
-    whose period the facts touch (and finalize a package whose last day is now covered)."""
-    fact_store.record_sales(uow.session, event.city_code, event.sales)
-    if not event.sales:
-        return
-    first, last = min(s.day for s in event.sales), max(s.day for s in event.sales)
-    last = min(last, shanghai_date(uow.now()))  # facts dated after today do not count yet
-    if last < first:
-        return
-    repository = PackageRepository(uow.session, cache_key)
-    live = _live(uow, repository)
-    covering = sorted((package for package in live.open_packages
-                       if package.period_start <= last and package.period_end >= first), key=_most_specific_first)
-    for package in covering:
-        update_city(uow, repository, package, event.city_code, min(last, package.period_end), throttle_seconds)
-    for package in list(live.open_packages):
-        if package.period_end <= last:
-            maybe_finalize(uow, repository, package, last)
+    """Take the city's facts. At commit, once per transaction (`_SalesBatch`): store every fact taken,
+    recompute the attainment of each touched city in the open packages whose period its facts touch,
+    and finalize a package whose last day is now covered. A consumer applies a group of events in one
+    transaction, so a day of a hundred cities costs a few statements per package, not several per city."""
+    info = uow.session.info
+    if "allocation.sales_batch" not in info:
+        batch = info["allocation.sales_batch"] = _SalesBatch(uow, PackageRepository(uow.session, cache_key),
+                                                             throttle_seconds)
+        uow.before_commit("allocation.sales_batch", batch.apply)
+    info["allocation.sales_batch"].take(event)
+
+
+class _SalesBatch:
+    """The daily sales one transaction took, applied together at its commit."""
+
+    def __init__(self, uow, repository: PackageRepository, throttle_seconds: float) -> None:
+        self.uow = uow
+        self.repository = repository
+        self.throttle_seconds = throttle_seconds
+        self.rows: list[dict] = []
+        self.spans: dict[str, tuple[date, date]] = {}  # city → (first, last) day of its facts, in arrival order
+
+    def take(self, event: DailySalesRecorded) -> None:
+        self.rows.extend(fact_store.sales_rows(event.city_code, event.sales))
+        if event.sales:
+            first, last = min(s.day for s in event.sales), max(s.day for s in event.sales)
+            if event.city_code in self.spans:
+                known_first, known_last = self.spans[event.city_code]
+                first, last = min(first, known_first), max(last, known_last)
+            self.spans[event.city_code] = (first, last)
+
+    def apply(self) -> None:
+        uow, repository = self.uow, self.repository
+        uow.session.info.pop("allocation.sales_batch", None)
+        fact_store.upsert_sales(uow.session, self.rows)
+        today = shanghai_date(uow.now())  # facts dated after today do not count yet
+        spans = {code: (first, min(last, today)) for code, (first, last) in self.spans.items()
+                 if min(last, today) >= first}
+        if not spans:
+            return
+        live = _live(uow, repository)
+        packages = sorted(live.open_packages, key=_most_specific_first)
+        touching = {package.id: [code for code, (first, last) in spans.items()
+                                 if package.period_start <= last and package.period_end >= first]
+                    for package in packages}
+        actuals = {package.id: fact_store.daily_actuals(
+                       uow.session, package.period_start,
+                       max(min(spans[code][1], package.period_end) for code in touching[package.id]),
+                       package.metric, touching[package.id])
+                   for package in packages if touching[package.id]}
+        for code, (first, last) in spans.items():
+            for package in packages:
+                if package.period_start <= last and package.period_end >= first:
+                    update_city(uow, repository, package, code, min(last, package.period_end), self.throttle_seconds,
+                                actuals=actuals[package.id].get(code, {}))
+        live.save_states()
+        latest = max(last for _first, last in spans.values())
+        for package in list(live.open_packages):
+            if package.period_end <= latest:
+                maybe_finalize(uow, repository, package, latest)
 
 
 def _most_specific_first(package) -> tuple:
@@ -145,6 +187,7 @@ class _Live:
         self.open_packages = repository.packages(active_only=True)
         self.versions: dict[tuple[str, int], object] = {}
         self.states: dict[str, dict[str, object]] = {}
+        self.unsaved: dict[tuple[str, str], dict] = {}  # (package, city) → its new attainment row
 
     def version(self, package):
         key = (package.id, package.current_version)
@@ -159,6 +202,16 @@ class _Live:
             self.states[package_id] = {row.city_code: row for row in rows}
         return self.states[package_id]
 
+    def changed(self, values: dict) -> None:
+        self.states_of(values["package_id"])[values["city_code"]] = SimpleNamespace(**values)
+        self.unsaved[(values["package_id"], values["city_code"])] = values
+
+    def save_states(self) -> None:
+        """The changed attainment rows, in one statement."""
+        if self.unsaved:
+            rows, self.unsaved = list(self.unsaved.values()), {}
+            self.repository.save_attainment_states(rows)
+
     def finalized(self, package_id: str) -> None:
         self.open_packages = [package for package in self.open_packages if package.id != package_id]
 
@@ -170,14 +223,16 @@ def _live(uow, repository: PackageRepository) -> _Live:
     return info["allocation.attainment"]
 
 
-def update_city(uow, repository: PackageRepository, package, city_code: str, as_of: date, throttle_seconds: float) -> None:
+def update_city(uow, repository: PackageRepository, package, city_code: str, as_of: date, throttle_seconds: float,
+                actuals: dict[date, Decimal]) -> None:
+    """The city's attainment as of `as_of` from its daily `actuals` (days after `as_of` are ignored);
+    an `attainment_updated` unless throttled. The stored row is written by `_Live.save_states`."""
     live = _live(uow, repository)
     version = live.version(package)
     line = version.lines.get(city_code)
     if line is None:
         return
     window = package_window(package)
-    actuals = fact_store.daily_actuals(uow.session, window.start, as_of, package.metric, [city_code]).get(city_code, {})
     quantum = metric_named(package.metric).quantum
     result = attainment_for(city_code, window, line.daily, actuals, as_of, quantum)
     states = live.states_of(package.id)
@@ -207,8 +262,7 @@ def update_city(uow, repository: PackageRepository, package, city_code: str, as_
             )
         )
         values.update(emitted_as_of=as_of, emitted_actual=result.actual_to_date, emitted_at=now)
-    repository.save_attainment_state(**values)
-    states[city_code] = SimpleNamespace(**values)
+    live.changed(values)
 
 
 def _older_than(instant: datetime | None, now: datetime, seconds: float) -> bool:
