@@ -62,13 +62,19 @@ class AlertRepository:
             )
         )
 
-    def fired_spells(self, rule_id: str, city_code: str) -> list[FiredSpell]:
+    def fired_spells_of(self, rule_ids: set[str], city_codes: set[str]) -> dict[tuple[str, str], list[FiredSpell]]:
+        """(rule, city) → the spans of the spells fired (one query; pairs with none are left out)."""
+        found: dict[tuple[str, str], list[FiredSpell]] = {}
+        if not rule_ids or not city_codes:
+            return found
         rows = self.session.execute(
-            select(alerts.c.span_start, alerts.c.span_end).where(
-                alerts.c.rule_id == rule_id, alerts.c.city_code == city_code, alerts.c.span_start.is_not(None)
+            select(alerts.c.rule_id, alerts.c.city_code, alerts.c.span_start, alerts.c.span_end).where(
+                alerts.c.rule_id.in_(rule_ids), alerts.c.city_code.in_(city_codes), alerts.c.span_start.is_not(None)
             )
-        )
-        return [FiredSpell(row.span_start, row.span_end) for row in rows]
+        ).all()
+        for rule_id, city_code, start, end in rows:
+            found.setdefault((rule_id, city_code), []).append(FiredSpell(start, end))
+        return found
 
     def extend_spell(self, rule_id: str, city_code: str, earlier: FiredSpell, start: date, end: date) -> None:
         """Record that a fired spell grew (the uplift already requested stays as it was)."""

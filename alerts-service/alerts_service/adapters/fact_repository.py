@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import and_, bindparam, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from alerts_service.adapters.tables import (
@@ -18,7 +18,7 @@ from alerts_service.adapters.tables import (
     weather_quality_warnings,
 )
 from alerts_service.domain.cities import CityDirectory, CityInfo
-from alerts_service.domain.weather_spells import DataQualityWarning, WeatherReading
+from alerts_service.domain.weather_spells import WeatherReading
 from shared.db import UTCDateTime, set_based_upsert
 
 
@@ -47,69 +47,68 @@ class FactRepository:
 
     # -- sales -----------------------------------------------------------------------------------
     def store_sales(self, city_code: str, facts: Iterable, now: datetime) -> set[date]:
-        """Store outlet facts (a revision replaces a lower one; a lower or equal one is ignored
-        unless the value is new), re-total the touched days; returns the days that changed.
+        """Store one batch of a city's outlet facts; returns the days that changed (see `store_sales_batches`)."""
+        return self.store_sales_batches([(city_code, facts)], now)[0]
 
-        Set-based: one `INSERT … ON CONFLICT … DO UPDATE … WHERE excluded.revision > stored.revision
-        RETURNING day` per batch; the rows it returns (inserted or updated) are the changed ones.
+    def store_sales_batches(self, batches: Sequence[tuple[str, Iterable]], now: datetime) -> list[set[date]]:
+        """Store batches of (city, outlet facts) as if one after the other, and re-total the touched
+        (city, day)s; returns, per batch, the days it changed.
+
+        Within a batch a revision replaces a lower one, and a new key keeps its highest revision (the
+        later fact on a tie); a stored key (stored before, or by an earlier batch) is replaced only
+        by a strictly higher revision. Set-based: one `INSERT … ON CONFLICT … DO UPDATE … WHERE
+        excluded.revision > stored.revision RETURNING key` for all batches (a key given once is
+        settled by that WHERE; only keys given more than once need their stored revision, one small
+        query) and one re-total of every (city, day) that changed.
         """
-        facts = list(facts)
-        if not facts:
-            return set()
-        rows = self._sales_rows(city_code, facts)
+        keyed = [_facts_by_key(city_code, facts) for city_code, facts in batches]
+        changed: list[set[date]] = [set() for _ in keyed]
+        repeated = _repeated_keys(keyed)
+        chosen = self._replay_repeated(keyed, repeated, changed) if repeated else {}
+        owner = {key: index for index, facts in enumerate(keyed) for key in facts if key not in repeated}
+        rows = [_sales_row(key, sequence[0]) for facts in keyed for key, sequence in facts.items()
+                if key not in repeated]
+        rows += [_sales_row(key, fact) for key, fact in chosen.items()]
         returned = set_based_upsert(self.session, outlet_daily_sales, rows, _SALES_KEY, revisioned=True,
-                                    strictly_newer=True, returning=("day",)) if rows else []
-        changed = {row[0] for row in returned}
-        if changed:
-            self._retotal(city_code, changed, now)
+                                    strictly_newer=True, returning=_SALES_KEY) if rows else []
+        for row in returned:
+            index = owner.get(tuple(row))
+            if index is not None:
+                changed[index].add(row[1])
+        pairs = {(city_code, day) for (city_code, _), days in zip(batches, changed, strict=True) for day in days}
+        if pairs:
+            self._retotal(pairs, now)
         return changed
 
-    def _sales_rows(self, city_code: str, facts: list) -> list[dict]:
-        """One row per (day, outlet, channel), the one that applying the facts one by one keeps:
-        a new key keeps its highest revision (the later fact on a tie), a stored key the first
-        fact of its highest revision above the stored one. Only repeated keys need the stored
-        revisions (one small query); a single fact per key is settled by the statement's WHERE."""
+    def _replay_repeated(self, keyed: list[dict], repeated: set[tuple], changed: list[set[date]]) -> dict:
+        """The keys given more than once, applied batch by batch from their stored revisions: the
+        fact each key ends with (those that change), and the days each batch changes."""
+        current = self._stored_revisions(repeated)
         chosen: dict[tuple, object] = {}
-        repeated: dict[tuple, list] = {}
-        for fact in facts:
-            key = (fact.day, fact.outlet_id, fact.channel)
-            if key in chosen:
-                repeated.setdefault(key, [chosen[key]]).append(fact)
-            chosen[key] = fact
-        if repeated:
-            stored = self._stored_revisions(city_code, repeated)
-            for key, sequence in repeated.items():
-                kept = _kept_fact(sequence, stored.get(key))
-                if kept is None:
-                    del chosen[key]
-                else:
+        for index, facts in enumerate(keyed):
+            for key, sequence in facts.items():
+                if key not in repeated:
+                    continue
+                kept = _kept_fact(sequence, current.get(key))
+                if kept is not None:
                     chosen[key] = kept
-        return [
-            {"city_code": city_code, "day": fact.day, "outlet_id": fact.outlet_id, "channel": fact.channel,
-             "orders": fact.orders, "revision": fact.revision}
-            for fact in chosen.values()
-        ]
+                    current[key] = kept.revision
+                    changed[index].add(key[1])
+        return chosen
 
-    def _stored_revisions(self, city_code: str, keys: Iterable[tuple]) -> dict[tuple, int]:
-        keys = set(keys)
-        rows = self.session.execute(
-            select(outlet_daily_sales.c.day, outlet_daily_sales.c.outlet_id, outlet_daily_sales.c.channel,
-                   outlet_daily_sales.c.revision).where(
-                outlet_daily_sales.c.city_code == city_code,
-                outlet_daily_sales.c.day.in_({key[0] for key in keys}),
-                outlet_daily_sales.c.outlet_id.in_({key[1] for key in keys}),
-            )
-        )
-        return {(row.day, row.outlet_id, row.channel): row.revision for row in rows
-                if (row.day, row.outlet_id, row.channel) in keys}
+    def _stored_revisions(self, keys: set[tuple]) -> dict[tuple, int]:
+        table = outlet_daily_sales
+        columns = [table.c[name] for name in _SALES_KEY]
+        rows = self.session.execute(select(*columns, table.c.revision).where(
+            *_key_prefix(table, keys), tuple_(*columns).in_(keys))).all()
+        return {(city_code, day, outlet_id, channel): revision for city_code, day, outlet_id, channel, revision in rows}
 
-    def _retotal(self, city_code: str, days: set[date], now: datetime) -> None:
-        """Recompute the city's totals of these days inside the database (delete + INSERT … SELECT)."""
-        where = (outlet_daily_sales.c.city_code == city_code, outlet_daily_sales.c.day.in_(days))
+    def _retotal(self, pairs: set[tuple[str, date]], now: datetime) -> None:
+        """Recompute the totals of these (city, day)s inside the database (delete + INSERT … SELECT)."""
+        pairs = list(pairs)
+        stored = city_daily_actuals
         self.session.execute(
-            city_daily_actuals.delete().where(
-                city_daily_actuals.c.city_code == city_code, city_daily_actuals.c.day.in_(days)
-            )
+            stored.delete().where(*_key_prefix(stored, pairs), tuple_(stored.c.city_code, stored.c.day).in_(pairs))
         )
         totals = (
             select(
@@ -119,7 +118,8 @@ class FactRepository:
                 func.count(func.distinct(outlet_daily_sales.c.outlet_id)),
                 literal(now, UTCDateTime()),
             )
-            .where(*where)
+            .where(*_key_prefix(outlet_daily_sales, pairs),
+                   tuple_(outlet_daily_sales.c.city_code, outlet_daily_sales.c.day).in_(pairs))
             .group_by(outlet_daily_sales.c.city_code, outlet_daily_sales.c.day)
         )
         self.session.execute(
@@ -127,82 +127,39 @@ class FactRepository:
         )
 
     def city_actuals(self, city_code: str, first: date, last: date) -> dict[date, Decimal]:
-        rows = self.session.execute(
-            select(city_daily_actuals.c.day, city_daily_actuals.c.orders).where(
-                city_daily_actuals.c.city_code == city_code,
-                city_daily_actuals.c.day >= first,
-                city_daily_actuals.c.day <= last,
-            )
-        )
-        return {row.day: Decimal(row.orders) for row in rows}
+        return self.actuals_within({city_code: (first, last)}).get(city_code, {})
+
+    def actuals_within(self, windows: Mapping[str, tuple[date, date]]) -> dict[str, dict[date, Decimal]]:
+        """city → day → total orders, for each city's days from `first` to `last` (one query)."""
+        table = city_daily_actuals
+        found: dict[str, dict[date, Decimal]] = {code: {} for code in windows}
+        if windows:
+            rows = self.session.execute(
+                select(table.c.city_code, table.c.day, table.c.orders).where(_within(table, windows))
+            ).all()
+            for city_code, day, orders in rows:
+                found[city_code][day] = Decimal(orders)
+        return found
 
     # -- weather ---------------------------------------------------------------------------------
-    def store_weather(self, city_code: str, days: Iterable) -> None:
-        """A new (day, source) is inserted; a stored one is replaced by an equal or higher revision.
-        The items apply in order: one look at what is stored, then one write per row that changes."""
-        items = [(item.day, _source_key(item), item) for item in days]
-        if not items:
-            return
-        stored = {
-            (row.day, row.source_key): row.revision
-            for row in self.session.execute(
-                select(weather_days.c.day, weather_days.c.source_key, weather_days.c.revision).where(
-                    weather_days.c.city_code == city_code, weather_days.c.day.in_({day for day, _, _ in items})
-                )
-            )
-        }
-        inserted: dict[tuple, dict] = {}
-        updated: dict[tuple, dict] = {}
-        for day, source_key, item in items:
-            key = (day, source_key)
-            values = {"kind": item.kind, "issued_on": item.issued_on, "tmax_c": item.tmax_c, "revision": item.revision}
-            if key not in stored:
-                inserted[key] = {"city_code": city_code, "day": day, "source_key": source_key, **values}
-            elif item.revision >= stored[key]:
-                if key in inserted:
-                    inserted[key].update(values)
-                else:
-                    updated[key] = values
-            else:
-                continue
-            stored[key] = item.revision
-        if inserted:
-            self.session.execute(weather_days.insert(), list(inserted.values()))
-        for (day, source_key), values in updated.items():
-            self.session.execute(
-                weather_days.update().where(
-                    weather_days.c.city_code == city_code, weather_days.c.day == day,
-                    weather_days.c.source_key == source_key,
-                ).values(**values)
-            )
+    def weather_within(self, applied: Mapping[str, tuple[date, date]], read: Mapping[str, tuple[date, date]],
+                       as_of: date | None, observation_wins: bool = False) -> WeatherLedger:
+        """The stored weather, to apply batches to (the cities' `applied` days) and to read as of
+        `as_of` or later (their `read` days), in one query."""
+        return WeatherLedger(self.session, applied, read, as_of, observation_wins)
 
-    def weather_readings(self, city_code: str, first: date, last: date) -> list[WeatherReading]:
-        rows = self.session.execute(
-            select(weather_days).where(
-                weather_days.c.city_code == city_code, weather_days.c.day >= first, weather_days.c.day <= last
-            )
-        )
-        return [WeatherReading(r.day, r.kind, r.tmax_c, r.issued_on, r.revision) for r in rows]
+    def quality_warning_keys(self, windows: Mapping[str, tuple[date, date]]) -> set[tuple[str, date, str]]:
+        """(city, day, reason) of the data-quality warnings recorded within these cities' windows."""
+        if not windows:
+            return set()
+        table = weather_quality_warnings
+        return {tuple(row) for row in self.session.execute(
+            select(table.c.city_code, table.c.day, table.c.reason).where(_within(table, windows))).all()}
 
-    def record_warnings(self, city_code: str, warnings: Iterable[DataQualityWarning], now: datetime) -> int:
-        """Each (day, reason) is recorded once, when first seen; returns how many were new."""
-        wanted = {(warning.day, warning.reason): None for warning in warnings}
-        if not wanted:
-            return 0
-        known = {
-            (row.day, row.reason)
-            for row in self.session.execute(
-                select(weather_quality_warnings.c.day, weather_quality_warnings.c.reason).where(
-                    weather_quality_warnings.c.city_code == city_code,
-                    weather_quality_warnings.c.day.in_({day for day, _ in wanted}),
-                )
-            )
-        }
-        new = [{"city_code": city_code, "day": day, "reason": reason, "first_seen_at": now}
-               for day, reason in wanted if (day, reason) not in known]
-        if new:
-            self.session.execute(weather_quality_warnings.insert(), new)
-        return len(new)
+    def insert_quality_warnings(self, rows: list[dict]) -> None:
+        """New warnings ({city_code, day, reason, first_seen_at}), each (city, day, reason) not recorded yet."""
+        if rows:
+            self.session.execute(weather_quality_warnings.insert(), rows)
 
     def quality_warnings(self, city_code: str | None = None) -> list:
         query = select(weather_quality_warnings).order_by(
@@ -225,11 +182,148 @@ class FactRepository:
         return None if row is None else (row.period_start, row.period_end)
 
 
+class WeatherLedger:
+    """Stored weather rows of some cities, held in memory: batches of weather days are applied to it
+    in order, it answers what the table would hold at that point, and `save()` writes the changes
+    (one insert of the new rows, one executemany of the updates).
+
+    A new (city, day, source) is inserted; a stored one is replaced by an equal or higher revision.
+    Batches may apply only to the cities' `applied` days, which are loaded in full; readings may be
+    asked only within the `read` days and as of `as_of` or later (and, with `observation_wins`, only
+    for rules that do not read forecasts alone): forecasts that never count there are not loaded
+    (`_never_counts`).
+    """
+
+    def __init__(self, session: Session, applied: Mapping[str, tuple[date, date]],
+                 read: Mapping[str, tuple[date, date]], as_of: date | None, observation_wins: bool = False) -> None:
+        self._session = session
+        self._rows: dict[str, dict[tuple[date, str], WeatherReading]] = {code: {} for code in (*applied, *read)}
+        self._stored: set[tuple[str, date, str]] = set()
+        self._changed: dict[tuple[str, date, str], WeatherReading] = {}
+        if not applied and not read:
+            return
+        table = weather_days
+        where = [_within(table, applied)] if applied else []
+        if read:
+            where.append(_within(table, read) if as_of is None
+                         else and_(_within(table, read), ~_never_counts(as_of, observation_wins)))
+        rows = session.execute(
+            select(table.c.city_code, table.c.day, table.c.source_key, table.c.kind, table.c.issued_on,
+                   table.c.tmax_c, table.c.revision).where(or_(*where))
+        ).all()
+        for city_code, day, source_key, kind, issued_on, tmax_c, revision in rows:
+            self._rows[city_code][(day, source_key)] = WeatherReading(day, kind, tmax_c, issued_on, revision)
+            self._stored.add((city_code, day, source_key))
+
+    def apply(self, city_code: str, days: Iterable) -> None:
+        """Apply one batch's weather days in order."""
+        rows = self._rows[city_code]
+        for item in days:
+            key = (item.day, _source_key(item))
+            current = rows.get(key)
+            if current is not None and item.revision < current.revision:
+                continue
+            reading = WeatherReading(item.day, item.kind, _as_stored(item.tmax_c), item.issued_on, item.revision)
+            rows[key] = reading
+            self._changed[(city_code, *key)] = reading
+
+    def readings(self, city_code: str, first: date, last: date) -> list[WeatherReading]:
+        return [reading for reading in self._rows[city_code].values() if first <= reading.day <= last]
+
+    def save(self) -> None:
+        inserted, updated = [], []
+        for (city_code, day, source_key), reading in self._changed.items():
+            values = {"kind": reading.kind, "issued_on": reading.issued_on, "tmax_c": reading.tmax_c,
+                      "revision": reading.revision}
+            if (city_code, day, source_key) in self._stored:
+                updated.append({"key_city": city_code, "key_day": day, "key_source": source_key, **values})
+            else:
+                inserted.append({"city_code": city_code, "day": day, "source_key": source_key, **values})
+        self._stored.update(self._changed)
+        self._changed = {}
+        if inserted:
+            self._session.execute(weather_days.insert(), inserted)
+        if updated:
+            self._session.execute(
+                weather_days.update().where(
+                    weather_days.c.city_code == bindparam("key_city"), weather_days.c.day == bindparam("key_day"),
+                    weather_days.c.source_key == bindparam("key_source"),
+                ),
+                updated,
+            )
+
+
 _SALES_KEY = ("city_code", "day", "outlet_id", "channel")
 
 
+def _key_prefix(table, keys: Iterable[tuple]) -> tuple:
+    """`city_code IN … AND day IN …` for keys starting (city, day): lets the primary key's index find
+    the rows a row-value `IN` names (SQLite would scan the table for the row values alone)."""
+    keys = list(keys)
+    return table.c.city_code.in_({key[0] for key in keys}), table.c.day.in_({key[1] for key in keys})
+
+
+def _within(table, windows: Mapping[str, tuple[date, date]]):
+    """WHERE a row's city has a window and its day lies in it (cities sharing a window share a term)."""
+    codes_by_window: dict[tuple[date, date], list[str]] = {}
+    for code, window in windows.items():
+        codes_by_window.setdefault(window, []).append(code)
+    return or_(*(and_(table.c.city_code.in_(codes), table.c.day >= first, table.c.day <= last)
+                 for (first, last), codes in codes_by_window.items()))
+
+
+def _never_counts(as_of: date, observation_wins: bool):
+    """Stored forecasts that never count in readings as of `as_of` or later (`best_known_tmax`): one
+    for whose day a later forecast issued by `as_of` is stored and, when `observation_wins` (no rule
+    reads forecasts only), one of a day up to `as_of` that has an observation. Written on the primary
+    key alone ("forecast:<issued_on>" orders as the dates do and below "observation"), so SQLite
+    decides from the index without reading the row."""
+    table, other = weather_days, weather_days.alias("other")
+    issued_by = _FORECAST_KEY + as_of.isoformat()
+    same_day = (other.c.city_code == table.c.city_code, other.c.day == table.c.day)
+    never = [and_(table.c.source_key < issued_by,
+                  exists().where(*same_day, other.c.source_key > table.c.source_key, other.c.source_key <= issued_by))]
+    if observation_wins:
+        never.append(and_(table.c.source_key != _OBSERVATION_KEY, table.c.day <= as_of,
+                          exists().where(*same_day, other.c.source_key == _OBSERVATION_KEY)))
+    return or_(*never)
+
+
+def _facts_by_key(city_code: str, facts: Iterable) -> dict[tuple, list]:
+    keyed: dict[tuple, list] = {}
+    for fact in facts:
+        keyed.setdefault((city_code, fact.day, fact.outlet_id, fact.channel), []).append(fact)
+    return keyed
+
+
+def _repeated_keys(keyed: list[dict[tuple, list]]) -> set[tuple]:
+    """Keys given more than once, in one batch or across batches."""
+    seen: set[tuple] = set()
+    repeated: set[tuple] = set()
+    for facts in keyed:
+        for key, sequence in facts.items():
+            if key in seen or len(sequence) > 1:
+                repeated.add(key)
+            seen.add(key)
+    return repeated
+
+
+def _sales_row(key: tuple, fact) -> dict:
+    return {"city_code": key[0], "day": key[1], "outlet_id": key[2], "channel": key[3], "orders": fact.orders,
+            "revision": fact.revision}
+
+
+def _as_stored(value: Decimal | None) -> Decimal | None:
+    """A temperature as the table gives it back (plain notation, its scale kept)."""
+    return None if value is None else Decimal(format(Decimal(value), "f"))
+
+
+_OBSERVATION_KEY = "observation"
+_FORECAST_KEY = "forecast:"
+
+
 def _source_key(item) -> str:
-    return "observation" if item.kind == "observation" else f"forecast:{item.issued_on.isoformat()}"
+    return _OBSERVATION_KEY if item.kind == "observation" else _FORECAST_KEY + item.issued_on.isoformat()
 
 
 def _kept_fact(sequence: list, stored_revision: int | None):

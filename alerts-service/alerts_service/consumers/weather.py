@@ -1,31 +1,44 @@
-"""Weather from ingestion: store it, then look for heat spells in the city at once.
+"""Weather from ingestion: store it, then look for heat spells in the city.
 
 "Today" is the later of the clock's Shanghai date and what the batch itself knows (the issue date
 of its forecasts, the last observed day), so a forecast issued on D is judged as of D even when
 the consumer runs behind or ahead of a replay clock.
+
+The batches of one transaction (a consumer's group) are stored and judged together just before it
+commits, with the same outcome as one by one: each is judged, in arrival order, on the weather as
+stored once it is. A warning first has the batches before it stored and judged (a warning and a
+heat spell of the same rule share the rule's cooldown).
 """
 
 from __future__ import annotations
 
-from alerts_service.adapters.fact_repository import FactRepository
-from alerts_service.application.evaluation import city_of, clock_today, evaluate_weather, rules_for_city
+from alerts_service.application.evaluation import (
+    WeatherArrival,
+    apply_weather,
+    city_of,
+    clock_today,
+    rules_for_city,
+)
+from alerts_service.application.pending import flush_pending, pending
 from alerts_service.application.recording import record_firing
 from alerts_service.domain.firings import Firing
 from alerts_service.settings import AlertsSettings
 from shared.events.ingestion import WeatherRecorded, WeatherWarningIssued
 from shared.timeutil import shanghai_date
 
+WEATHER = "alerts.weather"
+
 
 def make_weather_handlers(settings: AlertsSettings) -> dict:
     def on_weather_recorded(event: WeatherRecorded, _envelope, uow) -> None:
-        facts = FactRepository(uow.session)
-        facts.store_weather(event.city_code, event.days)
         known = [d.issued_on if d.kind == "forecast" else d.day for d in event.days]
         today = max([clock_today(uow), *[d for d in known if d is not None]])
         city = city_of(uow, event.city_code, event.city_name, event.region)
-        evaluate_weather(uow, city, today, settings)
+        arrivals = pending(uow, WEATHER, lambda batch: apply_weather(uow, batch, settings))
+        arrivals.add(WeatherArrival(city, tuple(event.days), today))
 
     def on_weather_warning(event: WeatherWarningIssued, _envelope, uow) -> None:
+        flush_pending(uow, WEATHER)
         city = city_of(uow, event.city_code, event.city_name, event.region)
         for rule in rules_for_city(uow, "weather_spell", city):
             firing = Firing(
