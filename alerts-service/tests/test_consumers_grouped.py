@@ -10,7 +10,14 @@ from decimal import Decimal
 
 import pytest
 from alerts_service import bootstrap
-from alerts_service.adapters.tables import alerts, city_daily_actuals, deliveries, outbox, outlet_daily_sales, weather_days
+from alerts_service.adapters.tables import (
+    alerts,
+    city_daily_actuals,
+    deliveries,
+    outbox,
+    outlet_daily_sales,
+    weather_days,
+)
 from alerts_service.settings import AlertsSettings
 from sqlalchemy import select
 
@@ -151,14 +158,9 @@ def snapshot(host) -> dict:
         }
 
 
-def for_comparison(state: dict) -> dict:
-    # the envelope's time is the clock's; the alert's fired_at is the clock's too (a replay clock here)
-    return state
-
-
 def test_a_group_of_sales_in_one_transaction_ends_as_one_per_transaction(make_alerts):
     one_by_one, grouped = make_alerts(), make_alerts()
-    for host, consumers in (one_by_one, grouped):
+    for _host, consumers in (one_by_one, grouped):
         for message in messages(history()):
             consumers["alerts.sales"].process(message)
     for message in messages(grouped_sales()):
@@ -194,7 +196,7 @@ def test_a_group_of_weather_in_one_transaction_ends_as_one_per_transaction(make_
                                               issued_on=TODAY - timedelta(days=k + d), tmax_c=Decimal(30 + d))
                                    for d in (1, 2, 3)])
                for k in range(3, 12) for city in CITIES]
-    for host, consumers in (one_by_one, grouped):
+    for _host, consumers in (one_by_one, grouped):
         consumers["alerts.weather"].process_group(messages(history))
     for message in messages(grouped_weather()):
         one_by_one[1]["alerts.weather"].process(message)
