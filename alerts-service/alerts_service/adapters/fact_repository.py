@@ -6,7 +6,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, bindparam, exists, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ARRAY,
+    Date,
+    String,
+    and_,
+    bindparam,
+    column,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from alerts_service.adapters.tables import (
@@ -105,26 +118,37 @@ class FactRepository:
 
     def _retotal(self, pairs: set[tuple[str, date]], now: datetime) -> None:
         """Recompute the totals of these (city, day)s inside the database (delete + INSERT … SELECT)."""
+        stored, facts = city_daily_actuals, outlet_daily_sales
+        self.session.execute(stored.delete().where(*self._among(stored, pairs)))
+        totals = select(
+            facts.c.city_code,
+            facts.c.day,
+            func.sum(facts.c.orders),
+            func.count(func.distinct(facts.c.outlet_id)),
+            literal(now, UTCDateTime()),
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            wanted = _pairs_table(pairs)
+            totals = totals.select_from(
+                facts.join(wanted, and_(facts.c.city_code == wanted.c.city_code, facts.c.day == wanted.c.day)))
+        else:
+            totals = totals.where(*self._among(facts, pairs))
+        self.session.execute(
+            stored.insert().from_select(["city_code", "day", "orders", "outlets", "updated_at"],
+                                        totals.group_by(facts.c.city_code, facts.c.day))
+        )
+
+    def _among(self, table, pairs: set[tuple[str, date]]) -> tuple:
+        """WHERE a row's (city_code, day) is one of `pairs`, written so that the primary key's index
+        finds them: on PostgreSQL a semi-join with the pairs unnested from two array parameters (an
+        `IN` list of row values beside `city IN … AND day IN …` made the planner scan and group the
+        cross product of the cities and days of a large group: the history load's bottleneck); on
+        SQLite `city IN … AND day IN …` beside the row-value `IN` (`_key_prefix`)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            wanted = _pairs_table(pairs)
+            return (tuple_(table.c.city_code, table.c.day).in_(select(wanted.c.city_code, wanted.c.day)),)
         pairs = list(pairs)
-        stored = city_daily_actuals
-        self.session.execute(
-            stored.delete().where(*_key_prefix(stored, pairs), tuple_(stored.c.city_code, stored.c.day).in_(pairs))
-        )
-        totals = (
-            select(
-                outlet_daily_sales.c.city_code,
-                outlet_daily_sales.c.day,
-                func.sum(outlet_daily_sales.c.orders),
-                func.count(func.distinct(outlet_daily_sales.c.outlet_id)),
-                literal(now, UTCDateTime()),
-            )
-            .where(*_key_prefix(outlet_daily_sales, pairs),
-                   tuple_(outlet_daily_sales.c.city_code, outlet_daily_sales.c.day).in_(pairs))
-            .group_by(outlet_daily_sales.c.city_code, outlet_daily_sales.c.day)
-        )
-        self.session.execute(
-            city_daily_actuals.insert().from_select(["city_code", "day", "orders", "outlets", "updated_at"], totals)
-        )
+        return (*_key_prefix(table, pairs), tuple_(table.c.city_code, table.c.day).in_(pairs))
 
     def city_actuals(self, city_code: str, first: date, last: date) -> dict[date, Decimal]:
         return self.actuals_within({city_code: (first, last)}).get(city_code, {})
@@ -254,6 +278,15 @@ class WeatherLedger:
 
 
 _SALES_KEY = ("city_code", "day", "outlet_id", "channel")
+
+
+def _pairs_table(pairs: Iterable[tuple[str, date]]):
+    """PostgreSQL: `unnest(:codes, :days) AS pairs(city_code, day)`, two array parameters whatever the count."""
+    pairs = list(pairs)
+    return func.unnest(
+        bindparam("pair_codes", [code for code, _ in pairs], type_=ARRAY(String)),
+        bindparam("pair_days", [day for _, day in pairs], type_=ARRAY(Date)),
+    ).table_valued(column("city_code", String), column("day", Date)).render_derived(name="pairs")
 
 
 def _key_prefix(table, keys: Iterable[tuple]) -> tuple:
