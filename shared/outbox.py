@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.exc import IntegrityError
@@ -72,7 +73,7 @@ class UnitOfWork:
     Published events are written to the outbox at `commit()`, in publish order, in one statement
     (nothing reads the outbox inside the transaction that writes it). Work that should run once
     per transaction rather than once per event (a consumer applying a group of events, e.g. one
-    recomputation for every city the group touched) registers with `before_commit`.
+    recomputation for every city the group touched) gathers its items with `pending(key, apply)`.
     """
 
     def __init__(
@@ -98,7 +99,7 @@ class UnitOfWork:
         self.published_count = 0
         self._committed = False
         self._outbox_rows: list[dict] = []
-        self._before_commit: dict[str, Callable[[], None]] = {}
+        self._pending: dict[str, Pending] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
@@ -106,7 +107,7 @@ class UnitOfWork:
         self.published_count = 0
         self._committed = False
         self._outbox_rows = []
-        self._before_commit = {}
+        self._pending = {}
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -145,11 +146,18 @@ class UnitOfWork:
         if len(self._outbox_rows) >= _OUTBOX_FLUSH_ROWS:  # a large import: do not hold it all in memory
             self._flush_outbox()
 
-    def before_commit(self, key: str, work: Callable[[], None]) -> None:
-        """Run `work` once, at `commit()` before the outbox is written (it may publish); a second
-        registration under the same key within this transaction is ignored. Runs in registration
-        order."""
-        self._before_commit.setdefault(key, work)
+    def pending(self, key: str, apply: Callable[[list[T]], object]) -> Pending[T]:
+        """This transaction's `Pending` under `key`, created with `apply` on first use: the items added
+        to it are applied together, in order, at `commit()` before the outbox is written (`apply` may
+        publish), or earlier by `flush_pending(key)`."""
+        if key not in self._pending:
+            self._pending[key] = Pending(apply)
+        return self._pending[key]
+
+    def flush_pending(self, key: str) -> None:
+        """Apply what is pending under `key` now (before work whose outcome depends on it)."""
+        if key in self._pending:
+            self._pending[key].flush()
 
     def _flush_outbox(self) -> None:
         if self._outbox_rows:
@@ -189,9 +197,9 @@ class UnitOfWork:
         return {row[0] for row in claimed}
 
     def commit(self) -> None:
-        while self._before_commit:  # work may register more work
-            key = next(iter(self._before_commit))
-            self._before_commit.pop(key)()
+        while any(gathered.items for gathered in self._pending.values()):  # applying may add more
+            for gathered in list(self._pending.values()):
+                gathered.flush()
         self._flush_outbox()
         self.session.commit()
         self._committed = True
@@ -203,6 +211,24 @@ class UnitOfWork:
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+T = TypeVar("T")
+
+
+class Pending(Generic[T]):
+    """Items a transaction's handlers add, applied together in order by `apply` (see `UnitOfWork.pending`)."""
+
+    def __init__(self, apply: Callable[[list[T]], object]) -> None:
+        self.items: list[T] = []
+        self._apply = apply
+
+    def add(self, item: T) -> None:
+        self.items.append(item)
+
+    def flush(self) -> None:
+        items, self.items = self.items, []
+        if items:
+            self._apply(items)
 
 _OUTBOX_FLUSH_ROWS = 5000
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from alerts_service.application.evaluation import SalesArrival, apply_sales, city_of, clock_today
-from alerts_service.application.pending import pending
 from alerts_service.settings import AlertsSettings
 from shared.events.ingestion import MAX_FACTS_PER_EVENT, DailySalesRecorded
 
@@ -32,7 +31,7 @@ def make_sales_handlers(settings: AlertsSettings) -> dict:
         if len(event.sales) >= MAX_FACTS_PER_EVENT:
             judge.discard(last_day)
         city = city_of(uow, event.city_code, event.city_name, event.region)
-        arrivals = pending(uow, "alerts.sales", lambda batch: apply_sales(uow, batch, settings))
+        arrivals = uow.pending("alerts.sales", lambda batch: apply_sales(uow, batch, settings))
         first_day = min(days)
         if any(earlier.city.code == city.code and earlier.judge and first_day <= max(earlier.judge)
                for earlier in arrivals.items):

@@ -19,7 +19,6 @@ from alerts_service.application.evaluation import (
     clock_today,
     rules_for_city,
 )
-from alerts_service.application.pending import flush_pending, pending
 from alerts_service.application.recording import record_firing
 from alerts_service.domain.firings import Firing
 from alerts_service.settings import AlertsSettings
@@ -34,11 +33,11 @@ def make_weather_handlers(settings: AlertsSettings) -> dict:
         known = [d.issued_on if d.kind == "forecast" else d.day for d in event.days]
         today = max([clock_today(uow), *[d for d in known if d is not None]])
         city = city_of(uow, event.city_code, event.city_name, event.region)
-        arrivals = pending(uow, WEATHER, lambda batch: apply_weather(uow, batch, settings))
+        arrivals = uow.pending(WEATHER, lambda batch: apply_weather(uow, batch, settings))
         arrivals.add(WeatherArrival(city, tuple(event.days), today))
 
     def on_weather_warning(event: WeatherWarningIssued, _envelope, uow) -> None:
-        flush_pending(uow, WEATHER)
+        uow.flush_pending(WEATHER)
         city = city_of(uow, event.city_code, event.city_name, event.region)
         for rule in rules_for_city(uow, "weather_spell", city):
             firing = Firing(

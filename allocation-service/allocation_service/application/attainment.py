@@ -106,66 +106,51 @@ def region_attainments(repository: PackageRepository, package, cities: list[Atta
 
 
 def on_daily_sales(event: DailySalesRecorded, _envelope, uow, cache_key: str = "", throttle_seconds: float = 60.0) -> None:
-    """Take the city's facts. At commit, once per transaction (`_SalesBatch`): store every fact taken,
-    recompute the attainment of each touched city in the open packages whose period its facts touch,
-    and finalize a package whose last day is now covered. A consumer applies a group of events in one
+    """Take the city's facts; at commit, once per transaction (`apply_sales`), they are stored and the
+    attainment of the touched cities recomputed. A consumer applies a group of events in one
     transaction, so a day of a hundred cities costs a few statements per package, not several per city."""
-    info = uow.session.info
-    if "allocation.sales_batch" not in info:
-        batch = info["allocation.sales_batch"] = _SalesBatch(uow, PackageRepository(uow.session, cache_key),
-                                                             throttle_seconds)
-        uow.before_commit("allocation.sales_batch", batch.apply)
-    info["allocation.sales_batch"].take(event)
+    uow.pending("allocation.sales",
+                lambda events: apply_sales(uow, PackageRepository(uow.session, cache_key), events, throttle_seconds)
+                ).add(event)
 
 
-class _SalesBatch:
-    """The daily sales one transaction took, applied together at its commit."""
-
-    def __init__(self, uow, repository: PackageRepository, throttle_seconds: float) -> None:
-        self.uow = uow
-        self.repository = repository
-        self.throttle_seconds = throttle_seconds
-        self.rows: list[dict] = []
-        self.spans: dict[str, tuple[date, date]] = {}  # city → (first, last) day of its facts, in arrival order
-
-    def take(self, event: DailySalesRecorded) -> None:
-        self.rows.extend(fact_store.sales_rows(event.city_code, event.sales))
+def apply_sales(uow, repository: PackageRepository, events: list[DailySalesRecorded], throttle_seconds: float) -> None:
+    """Store every fact of these events, recompute the attainment of each touched city in the open
+    packages whose period its facts touch (most specific package first), and finalize a package whose
+    last day is now covered."""
+    fact_store.upsert_sales(uow.session, [row for event in events
+                                          for row in fact_store.sales_rows(event.city_code, event.sales)])
+    today = shanghai_date(uow.now())  # facts dated after today do not count yet
+    spans: dict[str, tuple[date, date]] = {}  # city → (first, last) day of its facts
+    for event in events:
         if event.sales:
             first, last = min(s.day for s in event.sales), max(s.day for s in event.sales)
-            if event.city_code in self.spans:
-                known_first, known_last = self.spans[event.city_code]
-                first, last = min(first, known_first), max(last, known_last)
-            self.spans[event.city_code] = (first, last)
-
-    def apply(self) -> None:
-        uow, repository = self.uow, self.repository
-        uow.session.info.pop("allocation.sales_batch", None)
-        fact_store.upsert_sales(uow.session, self.rows)
-        today = shanghai_date(uow.now())  # facts dated after today do not count yet
-        spans = {code: (first, min(last, today)) for code, (first, last) in self.spans.items()
-                 if min(last, today) >= first}
-        if not spans:
-            return
-        live = _live(uow, repository)
-        packages = sorted(live.open_packages, key=_most_specific_first)
-        touching = {package.id: [code for code, (first, last) in spans.items()
-                                 if package.period_start <= last and package.period_end >= first]
-                    for package in packages}
-        actuals = {package.id: fact_store.daily_actuals(
-                       uow.session, package.period_start,
-                       max(min(spans[code][1], package.period_end) for code in touching[package.id]),
-                       package.metric, touching[package.id])
-                   for package in packages if touching[package.id]}
-        for code, (first, last) in spans.items():
-            for package in packages:
-                if package.period_start <= last and package.period_end >= first:
-                    update_city(uow, repository, package, code, min(last, package.period_end), self.throttle_seconds,
-                                actuals=actuals[package.id].get(code, {}))
-        live.save_states()
-        latest = max(last for _first, last in spans.values())
-        for package in list(live.open_packages):
-            if package.period_end <= latest:
-                maybe_finalize(uow, repository, package, latest)
+            if event.city_code in spans:
+                first, last = min(first, spans[event.city_code][0]), max(last, spans[event.city_code][1])
+            spans[event.city_code] = (first, last)
+    spans = {code: (first, min(last, today)) for code, (first, last) in spans.items() if min(last, today) >= first}
+    if not spans:
+        return
+    live = _live(uow, repository)
+    packages = sorted(live.open_packages, key=_most_specific_first)
+    touching = {package.id: [code for code, (first, last) in spans.items()
+                             if package.period_start <= last and package.period_end >= first]
+                for package in packages}
+    actuals = {package.id: fact_store.daily_actuals(
+                   uow.session, package.period_start,
+                   max(min(spans[code][1], package.period_end) for code in touching[package.id]),
+                   package.metric, touching[package.id])
+               for package in packages if touching[package.id]}
+    for code, (_first, last) in spans.items():
+        for package in packages:
+            if code in touching[package.id]:
+                update_city(uow, repository, package, code, min(last, package.period_end), throttle_seconds,
+                            actuals=actuals[package.id].get(code, {}))
+    live.save_states()
+    latest = max(last for _first, last in spans.values())
+    for package in list(live.open_packages):
+        if package.period_end <= latest:
+            maybe_finalize(uow, repository, package, latest)
 
 
 def _most_specific_first(package) -> tuple:
